@@ -1,0 +1,55 @@
+/**
+ * Liveness, readiness and the API description; outside `/api` and without auth so probes
+ * and tools can reach them.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { sql } from "kysely";
+import type { Db } from "../../db/database.ts";
+import type { WorkerPool } from "../../workers/pool.ts";
+import { buildOpenApi } from "../openapi.ts";
+
+/** What the service routes report on. */
+export interface ServiceDeps {
+  readonly db: Db;
+  readonly pool: WorkerPool;
+  readonly authRequired: boolean;
+  readonly reversePromptProvider: "gemini" | "local";
+}
+
+/** `/healthz`, `/readyz`, `/openapi.json`. */
+export function serviceRoutes(deps: ServiceDeps): Hono {
+  const app = new Hono();
+  let openapi: Record<string, unknown> | null = null;
+
+  app.get("/healthz", (c) => c.json({ status: "ok" as const }));
+
+  app.get("/readyz", async (c) => {
+    const database = await sql`select 1 as ok`.execute(deps.db).then(
+      () => "ok" as const,
+      () => "error" as const,
+    );
+    const workers = deps.pool.stats();
+    const ready = database === "ok" && workers.engines.length > 0;
+    return c.json({
+      status: ready ? "ready" as const : "not_ready" as const,
+      database,
+      workers: {
+        size: workers.size,
+        busy: workers.busy,
+        queued: workers.queued,
+        engines: [...workers.engines],
+      },
+      models: [],
+      reverse_prompt_provider: deps.reversePromptProvider,
+    }, ready ? 200 : 503);
+  });
+
+  app.get(
+    "/openapi.json",
+    (c) => c.json(openapi ??= buildOpenApi({ authRequired: deps.authRequired })),
+  );
+
+  return app;
+}

@@ -1,0 +1,214 @@
+/**
+ * Request and response schemas of the HTTP API (SPEC §4). They are the single source of the
+ * API's types: handlers validate with them, serializers are typed by them, and
+ * `/openapi.json` is generated from them.
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  ASSET_SOURCES,
+  ASSET_TYPES,
+  EXTRACTION_ROLES,
+  MANIFEST_CATEGORIES,
+  MANIFEST_STATUSES,
+} from "../registry/vocabulary.ts";
+
+/** Sizes a thumbnail can be asked for (a bounded set keeps the cache bounded). */
+export const THUMBNAIL_SIZES = [64, 128, 256, 512, 1024] as const;
+
+const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
+const timestamp = z.string().describe("ISO-8601 UTC timestamp");
+const userTags = z.array(trimmed(1, 64)).max(50).describe("Free labels chosen by people");
+
+/** The error body every failing request returns. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().describe("Stable snake_case identifier of the error"),
+    message: z.string().describe("What went wrong and what to do, for a person"),
+    details: z.unknown().optional().describe("Data for programs, e.g. the offending field"),
+  }),
+}).meta({ id: "Error" });
+
+/** A path parameter that must be an id. */
+export const IdParam = z.object({ id: z.string().describe("A UUID") });
+
+// ---- manifests -------------------------------------------------------------------------------
+
+/** Body of `POST /manifests`. */
+export const ManifestCreate = z.object({
+  name: trimmed(1, 200).describe("Name shown in the library"),
+  description: z.string().max(5000).nullable().optional(),
+  category: z.enum(MANIFEST_CATEGORIES).default("CUSTOM"),
+  tags: userTags.default([]),
+}).strict().meta({ id: "ManifestCreate" });
+
+/** Body of `PUT /manifests/{id}`: any subset of the creatable fields. */
+export const ManifestUpdate = z.object({
+  name: trimmed(1, 200).optional(),
+  description: z.string().max(5000).nullable().optional(),
+  category: z.enum(MANIFEST_CATEGORIES).optional(),
+  tags: userTags.optional(),
+}).strict().refine((body) => Object.keys(body).length > 0, {
+  message: "Send at least one of name, description, category, tags.",
+}).meta({ id: "ManifestUpdate" });
+
+/** Query of `GET /manifests`. */
+export const ManifestListQuery = z.object({
+  status: z.enum(MANIFEST_STATUSES).optional(),
+  category: z.enum(MANIFEST_CATEGORIES).optional(),
+  q: z.string().trim().max(200).optional().describe(
+    "Case-insensitive search in name and description",
+  ),
+  sort: z.enum(["updated_at", "created_at", "name", "asset_count"]).default("updated_at"),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** A manifest as the API returns it. */
+export const Manifest = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  category: z.enum(MANIFEST_CATEGORIES),
+  tags: z.array(z.string()),
+  status: z.enum(MANIFEST_STATUSES),
+  contact_sheet_url: z.string().nullable(),
+  asset_count: z.number().int(),
+  error: z.string().nullable(),
+  version: z.number().int().describe("Incremented on every content change"),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: "Manifest" });
+
+/** A page of manifests. */
+export const ManifestList = z.object({
+  items: z.array(Manifest),
+  total: z.number().int(),
+}).meta({ id: "ManifestList" });
+
+// ---- assets ----------------------------------------------------------------------------------
+
+/** Body of `POST /manifests/{id}/assets`. */
+export const AssetCreate = z.object({
+  name: trimmed(1, 200),
+  asset_type: z.enum(ASSET_TYPES).default("CHARACTER"),
+  description: z.string().max(5000).nullable().optional(),
+  user_tags: userTags.default([]),
+}).strict().meta({ id: "AssetCreate" });
+
+/** Body of `PUT /assets/{id}`. */
+export const AssetUpdate = z.object({
+  name: trimmed(1, 200).optional(),
+  description: z.string().max(5000).nullable().optional(),
+  asset_type: z.enum(ASSET_TYPES).optional(),
+  user_tags: userTags.optional(),
+  sort_order: z.number().int().min(0).max(1_000_000).optional(),
+  reverse_prompt: z.string().max(10000).nullable().optional(),
+  visual_description: z.string().max(10000).nullable().optional(),
+}).strict().refine((body) => Object.keys(body).length > 0, {
+  message: "Send at least one field to change.",
+}).meta({ id: "AssetUpdate" });
+
+/** An asset as the API returns it. */
+export const Asset = z.object({
+  id: z.string(),
+  manifest_id: z.string(),
+  asset_type: z.enum(ASSET_TYPES),
+  name: z.string(),
+  manifest_tag: z.string().nullable().describe("Stable tag such as CHAR_01; never reused"),
+  user_tags: z.array(z.string()),
+  description: z.string().nullable(),
+  source: z.enum(ASSET_SOURCES),
+  source_asset_id: z.string().nullable().describe("The upload (or person crop) cut from"),
+  extraction_role: z.enum(EXTRACTION_ROLES).nullable(),
+  sort_order: z.number().int(),
+  mime: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  reference_image_url: z.string().nullable(),
+  thumbnail_url: z.string().nullable(),
+  reverse_prompt: z.string().nullable(),
+  visual_description: z.string().nullable(),
+  quality_score: z.number().nullable().describe("0–10, one decimal"),
+  suggested_name: z.string().nullable(),
+  provider: z.string().nullable().describe("Which reverse-prompt provider described it"),
+  detection_class: z.string().nullable(),
+  detection_confidence: z.number().nullable(),
+  crop_bbox: z.array(z.number()).length(4).nullable()
+    .describe("[x1, y1, x2, y2] in the oriented parent upload's pixels"),
+  is_face_crop: z.boolean(),
+  identity_id: z.string().nullable(),
+  has_face_embedding: z.boolean(),
+  detected_at: timestamp.nullable(),
+  embedded_at: timestamp.nullable(),
+  prompted_at: timestamp.nullable(),
+  prompt_error: z.string().nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: "Asset" });
+
+/** Several assets. */
+export const AssetList = z.object({ items: z.array(Asset) }).meta({ id: "AssetList" });
+
+/** One person recognised across photos. */
+export const Identity = z.object({
+  id: z.string(),
+  manifest_id: z.string(),
+  primary_asset_id: z.string().nullable(),
+  name: z.string().nullable(),
+  member_count: z.number().int(),
+  locked: z.boolean(),
+  created_at: timestamp,
+}).meta({ id: "Identity" });
+
+/** Several identities. */
+export const IdentityList = z.object({ items: z.array(Identity) }).meta({ id: "IdentityList" });
+
+/** A manifest with everything in it. */
+export const ManifestDetail = Manifest.extend({
+  assets: z.array(Asset),
+  identities: z.array(Identity),
+}).meta({ id: "ManifestDetail" });
+
+/** Query of `GET /assets/{id}/thumbnail`. */
+export const ThumbnailQuery = z.object({
+  size: z.coerce.number().int().refine(
+    (n) => (THUMBNAIL_SIZES as readonly number[]).includes(n),
+    { message: `Choose a size among ${THUMBNAIL_SIZES.join(", ")}.` },
+  ).default(256),
+});
+
+/** Multipart body of `POST /assets/{id}/upload`. */
+export const SingleUploadForm = z.object({
+  file: z.file().describe("A JPEG, PNG or WebP image"),
+}).meta({ id: "SingleUpload" });
+
+/** Multipart body of `POST /manifests/{id}/uploads`. */
+export const BatchUploadForm = z.object({
+  file: z.array(z.file()).describe("One or more JPEG, PNG or WebP images"),
+  asset_type: z.array(z.enum(ASSET_TYPES)).optional()
+    .describe("One per file, in order, or a single value for all; default CHARACTER"),
+  name: z.array(z.string()).optional()
+    .describe("One per file, in order; default: the file name without extension"),
+}).meta({ id: "BatchUpload" });
+
+// ---- service ---------------------------------------------------------------------------------
+
+/** Body of `GET /healthz`. */
+export const Health = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
+
+/** Body of `GET /readyz`. */
+export const Readiness = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  database: z.enum(["ok", "error"]),
+  workers: z.object({
+    size: z.number().int(),
+    busy: z.number().int(),
+    queued: z.number().int(),
+    engines: z.array(z.string()),
+  }),
+  models: z.array(z.string()).describe("ONNX models loaded in the workers"),
+  reverse_prompt_provider: z.enum(["gemini", "local"]),
+}).meta({ id: "Readiness" });

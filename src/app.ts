@@ -1,0 +1,86 @@
+/**
+ * Builds the HTTP application from its parts. `main.ts` serves it; tests call
+ * `app.request()` on it or serve it on a random port.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { serveStatic } from "hono/deno";
+import type { Config } from "./config.ts";
+import type { Db } from "./db/database.ts";
+import { AppError } from "./errors.ts";
+import { errorResponse, handleError, handleNotFound } from "./api/http_errors.ts";
+import { bearerAuth } from "./api/middleware/auth.ts";
+import { assetRoutes } from "./api/routes/assets.ts";
+import { manifestRoutes } from "./api/routes/manifests.ts";
+import { serviceRoutes } from "./api/routes/service.ts";
+import type { ImageService } from "./imaging/image_service.ts";
+import type { BlobStore } from "./storage/blob_store.ts";
+import type { WorkerPool } from "./workers/pool.ts";
+
+/** Everything the app is made of. */
+export interface Services {
+  readonly config: Config;
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly pool: WorkerPool;
+  readonly images: ImageService;
+}
+
+/** Bodies of JSON requests are small; only uploads carry images. */
+const JSON_BODY_LIMIT = 1024 * 1024;
+const UPLOAD_PATH = /\/uploads?$/;
+
+/** The reverse-prompt provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §2). */
+export function activeProvider(config: Config): "gemini" | "local" {
+  if (config.reversePromptProvider === "auto") return config.geminiApiKey ? "gemini" : "local";
+  return config.reversePromptProvider;
+}
+
+/** The whole HTTP application. */
+export function createApp(services: Services): Hono {
+  const { config } = services;
+  const app = new Hono();
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+
+  app.route(
+    "/",
+    serviceRoutes({
+      db: services.db,
+      pool: services.pool,
+      authRequired: config.authToken !== undefined,
+      reversePromptProvider: activeProvider(config),
+    }),
+  );
+
+  const api = new Hono();
+  api.use(bearerAuth(config.authToken));
+  api.use(async function limitBody(c, next) {
+    const upload = UPLOAD_PATH.test(c.req.path);
+    const maxSize = upload ? config.maxUploadBytes : JSON_BODY_LIMIT;
+    const limit = bodyLimit({
+      maxSize,
+      onError: (c) => {
+        const mb = Math.round((maxSize / 1024 / 1024) * 10) / 10;
+        const hint = upload ? " (MAX_UPLOAD_MB): send fewer or smaller files" : "";
+        return errorResponse(
+          c,
+          new AppError("payload_too_large", `The request body is over ${mb} MB${hint}.`, {
+            code: "payload_too_large",
+            details: { max_bytes: maxSize },
+          }),
+        );
+      },
+    });
+    return await limit(c, next);
+  });
+  const deps = { db: services.db, blobs: services.blobs, images: services.images };
+  api.route("/", manifestRoutes(deps));
+  api.route("/", assetRoutes(deps));
+  app.route("/api", api);
+
+  app.use("/*", serveStatic({ root: new URL("../static", import.meta.url).pathname }));
+  return app;
+}

@@ -1,0 +1,84 @@
+/**
+ * Service configuration from environment variables, validated once at start.
+ *
+ * Every variable is optional: with none set the service runs offline on embedded SQLite
+ * under `./data`, bound to 127.0.0.1:8000.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+
+/** The environment variables the service reads, with their defaults. */
+export const EnvSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: intFrom(0, 65535).default(8000),
+  DATA_DIR: z.string().min(1).default("./data"),
+  AUTH_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(8).optional()),
+  GEMINI_API_KEY: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  GEMINI_MODEL: z.string().min(1).default("gemini-2.5-flash"),
+  GEMINI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  REVERSE_PROMPT_PROVIDER: z.enum(["auto", "gemini", "local"]).default("auto"),
+  WORKERS: z.preprocess(emptyAsUndefined, intFrom(1, 64).optional()),
+  MAX_UPLOAD_MB: z.coerce.number().positive().max(1024).default(25),
+  MAX_IMAGE_PIXELS: intFrom(1, 1_000_000_000).default(50_000_000),
+  FACE_MATCH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+/** The validated, frozen configuration the rest of the service receives. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly authToken: string | undefined;
+  readonly geminiApiKey: string | undefined;
+  readonly geminiModel: string;
+  readonly geminiBaseUrl: string | undefined;
+  readonly reversePromptProvider: "auto" | "gemini" | "local";
+  readonly workers: number;
+  readonly maxUploadBytes: number;
+  readonly maxImagePixels: number;
+  readonly faceMatchThreshold: number;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Raised when an environment variable has an unusable value. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @param env The variables to read; defaults to the process environment.
+ * @throws {ConfigError} naming every variable that is wrong and what it should be.
+ */
+export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      // Never echo a secret's value back into a log line.
+      return `${issue.path.join(".")}: ${issue.message}`;
+    });
+    throw new ConfigError(`Fix these environment variables: ${problems.join("; ")}.`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    authToken: e.AUTH_TOKEN,
+    geminiApiKey: e.GEMINI_API_KEY,
+    geminiModel: e.GEMINI_MODEL,
+    geminiBaseUrl: e.GEMINI_BASE_URL,
+    reversePromptProvider: e.REVERSE_PROMPT_PROVIDER,
+    workers: e.WORKERS ?? Math.max(1, navigator.hardwareConcurrency || 1),
+    maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    faceMatchThreshold: e.FACE_MATCH_THRESHOLD,
+    logLevel: e.LOG_LEVEL,
+  });
+}

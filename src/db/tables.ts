@@ -1,0 +1,193 @@
+/**
+ * Kysely table types for every table of SPEC §3. JSON columns hold JSON text; booleans are
+ * stored as 0/1 integers; timestamps are ISO-8601 UTC strings.
+ *
+ * @module
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/** A column SQLite fills with a default when an insert leaves it out. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+/** `manifests`: a registry of tagged reference assets. */
+export interface ManifestsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  category: Defaulted<string>;
+  tags: Defaulted<string>;
+  status: Defaulted<string>;
+  contact_sheet_key: string | null;
+  contact_sheet_url: string | null;
+  asset_count: Defaulted<number>;
+  error: string | null;
+  version: Defaulted<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `assets`: an uploaded image or a crop extracted from one. */
+export interface AssetsTable {
+  id: string;
+  manifest_id: string;
+  asset_type: string;
+  name: string;
+  manifest_tag: string | null;
+  user_tags: Defaulted<string>;
+  description: string | null;
+  source: Defaulted<string>;
+  source_asset_id: string | null;
+  extraction_role: string | null;
+  sort_order: Defaulted<number>;
+  image_key: string | null;
+  /** SHA-256 of the bytes as uploaded; refuses a second copy of one file in a manifest. */
+  upload_sha256: string | null;
+  mime: string | null;
+  width: number | null;
+  height: number | null;
+  reference_image_url: string | null;
+  reverse_prompt: string | null;
+  visual_description: string | null;
+  quality_score: number | null;
+  suggested_name: string | null;
+  prompt_provider: string | null;
+  detection_class: string | null;
+  detection_confidence: number | null;
+  crop_bbox: string | null;
+  is_face_crop: Defaulted<number>;
+  face_embedding: Uint8Array | null;
+  identity_id: string | null;
+  detected_at: string | null;
+  embedded_at: string | null;
+  prompted_at: string | null;
+  prompt_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `identities`: one real person inside one manifest. */
+export interface IdentitiesTable {
+  id: string;
+  manifest_id: string;
+  primary_asset_id: string | null;
+  name: string | null;
+  member_count: Defaulted<number>;
+  locked: Defaulted<number>;
+  created_at: string;
+}
+
+/** `tag_counters`: the last number used per (manifest, prefix); tags are never reused. */
+export interface TagCountersTable {
+  manifest_id: string;
+  prefix: string;
+  last_number: number;
+}
+
+/** `jobs`: durable background work, claimable by any process through a lease. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  target_id: string;
+  status: Defaulted<string>;
+  current_step: string | null;
+  progress: Defaulted<string>;
+  error: string | null;
+  attempts: Defaulted<number>;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** `events`: persisted progress frames with a global increasing `seq`. */
+export interface EventsTable {
+  seq: Generated<number>;
+  job_id: string | null;
+  topic: string;
+  type: string;
+  payload: string;
+  created_at: string;
+}
+
+/** `projects`: a script and style that a storyboard is generated from. */
+export interface ProjectsTable {
+  id: string;
+  title: string;
+  prompt: string;
+  style: string | null;
+  aspect_ratio: Defaulted<string>;
+  target_scene_count: Defaulted<number>;
+  manifest_id: string | null;
+  manifest_version: number | null;
+  status: Defaulted<string>;
+  style_guide: string | null;
+  storyboard_raw: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `scenes`: one scene of a project's storyboard. */
+export interface ScenesTable {
+  project_id: string;
+  scene_index: number;
+  scene_description: string;
+  key_details: Defaulted<string>;
+  start_frame_prompt: string | null;
+  end_frame_prompt: string | null;
+  video_motion_prompt: string | null;
+  transition_notes: string | null;
+}
+
+/** `scene_manifests`: which tagged assets appear in a scene, and how it is shot. */
+export interface SceneManifestsTable {
+  project_id: string;
+  scene_index: number;
+  manifest_json: string;
+  composition_shot_type: string | null;
+  composition_camera_movement: string | null;
+  asset_tags: Defaulted<string>;
+  new_asset_count: Defaulted<number>;
+  created_at: string;
+}
+
+/** `scene_audio_manifests`: what is heard in a scene. */
+export interface SceneAudioManifestsTable {
+  project_id: string;
+  scene_index: number;
+  dialogue_json: string | null;
+  sfx_json: string | null;
+  ambient_json: string | null;
+  music_json: string | null;
+  audio_continuity_json: string | null;
+  speaker_tags: Defaulted<string>;
+  has_dialogue: Defaulted<number>;
+  has_music: Defaulted<number>;
+  created_at: string;
+}
+
+/** The whole database as Kysely sees it. */
+export interface Database {
+  manifests: ManifestsTable;
+  assets: AssetsTable;
+  identities: IdentitiesTable;
+  tag_counters: TagCountersTable;
+  jobs: JobsTable;
+  events: EventsTable;
+  projects: ProjectsTable;
+  scenes: ScenesTable;
+  scene_manifests: SceneManifestsTable;
+  scene_audio_manifests: SceneAudioManifestsTable;
+}
+
+/** A manifest row as read. */
+export type ManifestRow = Selectable<ManifestsTable>;
+/** An asset row as read. */
+export type AssetRow = Selectable<AssetsTable>;
+/** An asset row as inserted. */
+export type NewAssetRow = Insertable<AssetsTable>;
+/** A change to an asset row. */
+export type AssetUpdate = Updateable<AssetsTable>;
+/** An identity row as read. */
+export type IdentityRow = Selectable<IdentitiesTable>;

@@ -1,0 +1,185 @@
+/**
+ * Image operations on magick-wasm. They run inside pool workers only: decoding is CPU work
+ * that must never block the request thread.
+ *
+ * @module
+ */
+import {
+  AlphaAction,
+  type IMagickImage,
+  initializeImageMagick,
+  MagickColor,
+  MagickFormat,
+  MagickImage,
+  MagickImageInfo,
+  MagickReadSettings,
+  Orientation,
+} from "@imagemagick/magick-wasm";
+import { AppError, invalid } from "../errors.ts";
+import { type AcceptedFormat, isAccepted, MIME_OF, sniffFormat } from "./format.ts";
+
+/** Severity codes of ImageMagick warnings that mean the pixels are damaged. */
+const CORRUPT_SEVERITIES = new Set([325, 330, 335, 340, 350]);
+
+let initialized: Promise<void> | null = null;
+
+/** Loads magick-wasm from the package's own `.wasm` file; safe to call repeatedly. */
+export function initMagick(): Promise<void> {
+  initialized ??= (async () => {
+    const entry = import.meta.resolve("@imagemagick/magick-wasm");
+    const wasm = await Deno.readFile(new URL("./x86/magick.wasm", entry));
+    await initializeImageMagick(wasm);
+  })();
+  return initialized;
+}
+
+const MAGICK_FORMAT: Readonly<Record<AcceptedFormat, MagickFormat>> = Object.freeze({
+  jpeg: MagickFormat.Jpeg,
+  png: MagickFormat.Png,
+  webp: MagickFormat.WebP,
+});
+
+/** What the service learns from an uploaded image. */
+export interface InspectedImage {
+  readonly format: AcceptedFormat;
+  readonly mime: string;
+  /** Size after EXIF orientation is applied. */
+  readonly width: number;
+  readonly height: number;
+  /** The EXIF orientation the upload carried (1 = none). */
+  readonly orientation: number;
+  /** Upright re-encoding when the upload needed rotating, else `null` (store the upload). */
+  readonly normalized: Uint8Array | null;
+  /** A JPEG thumbnail whose longer side is `thumbnailSize`. */
+  readonly thumbnail: Uint8Array;
+}
+
+/** Limits and outputs for {@linkcode inspectImage}. */
+export interface InspectOptions {
+  readonly maxPixels: number;
+  readonly thumbnailSize: number;
+}
+
+/**
+ * Verifies that `bytes` is a whole JPEG, PNG or WebP within the pixel limit, applies its
+ * EXIF orientation and makes a thumbnail.
+ *
+ * @throws {AppError} 415 for other formats, 422 for empty, damaged or oversized images.
+ */
+export function inspectImage(bytes: Uint8Array, options: InspectOptions): InspectedImage {
+  const format = checkFormat(bytes);
+  checkPixelLimit(bytes, options.maxPixels);
+  return withDecoded(bytes, (image) => {
+    const orientation = Number(image.orientation) || 1;
+    let normalized: Uint8Array | null = null;
+    if (orientation > 1) {
+      image.autoOrient();
+      image.orientation = Orientation.TopLeft;
+      if (format === "jpeg") image.quality = 92;
+      normalized = image.write(MAGICK_FORMAT[format], (data) => data.slice());
+    }
+    return {
+      format,
+      mime: MIME_OF[format],
+      width: image.width,
+      height: image.height,
+      orientation,
+      normalized,
+      thumbnail: encodeThumbnail(image, options.thumbnailSize),
+    };
+  });
+}
+
+/** A JPEG thumbnail of stored (already upright) image bytes. */
+export function thumbnailOf(bytes: Uint8Array, size: number): Uint8Array {
+  const settings = new MagickReadSettings();
+  // The JPEG decoder can skip most of the work when it knows the target size.
+  settings.setDefine(MagickFormat.Jpeg, "size", `${size * 2}x${size * 2}`);
+  return withDecoded(bytes, (image) => encodeThumbnail(image, size), settings);
+}
+
+function encodeThumbnail(image: IMagickImage, size: number): Uint8Array {
+  return image.clone((copy) => {
+    copy.thumbnail(size, size);
+    flattenAlpha(copy);
+    copy.quality = 85;
+    return copy.write(MagickFormat.Jpeg, (data) => data.slice());
+  });
+}
+
+/** JPEG has no alpha: put transparent pixels on white instead of black. */
+function flattenAlpha(image: IMagickImage): void {
+  if (!image.hasAlpha) return;
+  image.backgroundColor = new MagickColor("white");
+  image.alpha(AlphaAction.Remove);
+}
+
+function checkFormat(bytes: Uint8Array): AcceptedFormat {
+  if (bytes.length === 0) {
+    throw invalid("empty_file", "The file is empty: choose a JPEG, PNG or WebP image.");
+  }
+  const format = sniffFormat(bytes);
+  if (isAccepted(format)) return format;
+  const named = format === "unknown"
+    ? "The file is not a JPEG, PNG or WebP image (its content was not recognised as an image)"
+    : `${format.toUpperCase()} images are not supported`;
+  throw new AppError("unsupported_media_type", `${named}: upload a JPEG, PNG or WebP image.`, {
+    code: "unsupported_image_format",
+    details: { detected: format, accepted: ["image/jpeg", "image/png", "image/webp"] },
+  });
+}
+
+function checkPixelLimit(bytes: Uint8Array, maxPixels: number): void {
+  let width: number, height: number;
+  try {
+    // Reads the header only, so a decompression bomb is refused before it is decoded.
+    const info = MagickImageInfo.create(bytes);
+    width = info.width;
+    height = info.height;
+  } catch (error) {
+    throw damaged(error);
+  }
+  if (width * height > maxPixels) {
+    const megapixels = (n: number) => `${Math.round(n / 1e5) / 10} MP`;
+    throw invalid(
+      "image_too_large",
+      `The image is ${width}×${height} (${megapixels(width * height)}), over the limit of ` +
+        `${megapixels(maxPixels)} (MAX_IMAGE_PIXELS): resize it and upload again.`,
+      { width, height, max_pixels: maxPixels },
+    );
+  }
+}
+
+function withDecoded<T>(
+  bytes: Uint8Array,
+  use: (image: IMagickImage) => T,
+  settings?: MagickReadSettings,
+): T {
+  const image = MagickImage.create();
+  const warnings: string[] = [];
+  image.onWarning = (event) => {
+    if (CORRUPT_SEVERITIES.has(event.error.severity)) warnings.push(event.error.message);
+    return 0;
+  };
+  try {
+    try {
+      if (settings) image.read(bytes, settings);
+      else image.read(bytes);
+    } catch (error) {
+      throw damaged(error);
+    }
+    if (warnings.length > 0) throw damaged(new Error(warnings[0]));
+    return use(image);
+  } finally {
+    image.dispose();
+  }
+}
+
+function damaged(cause: unknown): AppError {
+  const reason = cause instanceof Error ? cause.message.replace(/ `.*$/, "") : String(cause);
+  return invalid(
+    "corrupt_image",
+    `The image could not be decoded (${reason}): it may be truncated or damaged; ` +
+      "export it again and upload the new file.",
+  );
+}

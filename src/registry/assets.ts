@@ -1,0 +1,197 @@
+/**
+ * Assets: create, read, change, delete, and their images.
+ *
+ * @module
+ */
+import type { Transaction } from "kysely";
+import type { z } from "zod";
+import type { AssetCreate, AssetUpdate } from "../api/schemas.ts";
+import type { Db } from "../db/database.ts";
+import type { AssetRow, Database } from "../db/tables.ts";
+import { AppError, notFound } from "../errors.ts";
+import { imageBlobKey, releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
+import { isUuid, now, type RegistryDeps } from "./deps.ts";
+import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
+import { allocateTags } from "./tag_allocator.ts";
+import type { AssetType } from "./vocabulary.ts";
+
+/** The asset `id`, or a 404. */
+export async function getAsset(db: Db | Transaction<Database>, id: string): Promise<AssetRow> {
+  const row = isUuid(id)
+    ? await db.selectFrom("assets").selectAll().where("id", "=", id).executeTakeFirst()
+    : undefined;
+  if (!row) throw notFound("Asset", id);
+  return row;
+}
+
+/** The assets of a manifest in display order: uploads by sort order, crops after parents. */
+export async function listAssets(
+  db: Db | Transaction<Database>,
+  manifestId: string,
+): Promise<AssetRow[]> {
+  await getManifest(db, manifestId);
+  return await db.selectFrom("assets").selectAll().where("manifest_id", "=", manifestId)
+    .orderBy("sort_order").orderBy("created_at").orderBy("id").execute();
+}
+
+/** The next free `sort_order` in a manifest. */
+export async function nextSortOrder(
+  trx: Transaction<Database>,
+  manifestId: string,
+): Promise<number> {
+  const row = await trx.selectFrom("assets")
+    .select((eb) => eb.fn.max<number | null>("sort_order").as("highest"))
+    .where("manifest_id", "=", manifestId).executeTakeFirst();
+  return row?.highest === null || row?.highest === undefined ? 0 : row.highest + 1;
+}
+
+/** Creates an asset without an image (upload one later with `POST /assets/{id}/upload`). */
+export async function createAsset(
+  { db }: RegistryDeps,
+  manifestId: string,
+  input: z.infer<typeof AssetCreate>,
+): Promise<AssetRow> {
+  return await db.transaction().execute(async (trx) => {
+    const manifest = await getManifest(trx, manifestId);
+    await assertNotProcessing(trx, manifest);
+    const [tag] = await allocateTags(trx, manifestId, input.asset_type);
+    const at = now();
+    const row = await trx.insertInto("assets").values({
+      id: crypto.randomUUID(),
+      manifest_id: manifestId,
+      asset_type: input.asset_type,
+      name: input.name,
+      manifest_tag: tag,
+      user_tags: JSON.stringify(input.user_tags),
+      description: input.description ?? null,
+      sort_order: await nextSortOrder(trx, manifestId),
+      created_at: at,
+      updated_at: at,
+    }).returningAll().executeTakeFirstOrThrow();
+    await touchManifest(trx, manifestId);
+    return row;
+  });
+}
+
+/** Changes an asset; a new type gets a new tag of the new prefix (the old one is retired). */
+export async function updateAsset(
+  { db }: RegistryDeps,
+  id: string,
+  patch: z.infer<typeof AssetUpdate>,
+): Promise<AssetRow> {
+  return await db.transaction().execute(async (trx) => {
+    const asset = await getAsset(trx, id);
+    await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
+    const typeChanged = patch.asset_type !== undefined && patch.asset_type !== asset.asset_type;
+    const tag = typeChanged
+      ? (await allocateTags(trx, asset.manifest_id, patch.asset_type as AssetType))[0]
+      : asset.manifest_tag;
+    await trx.updateTable("assets").set({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.description !== undefined && { description: patch.description }),
+      ...(patch.asset_type !== undefined && { asset_type: patch.asset_type }),
+      ...(patch.user_tags !== undefined && { user_tags: JSON.stringify(patch.user_tags) }),
+      ...(patch.sort_order !== undefined && { sort_order: patch.sort_order }),
+      ...(patch.reverse_prompt !== undefined && { reverse_prompt: patch.reverse_prompt }),
+      ...(patch.visual_description !== undefined &&
+        { visual_description: patch.visual_description }),
+      manifest_tag: tag,
+      updated_at: now(),
+    }).where("id", "=", id).execute();
+    await touchManifest(trx, asset.manifest_id);
+    return await getAsset(trx, id);
+  });
+}
+
+/** Ids of `rootId` and every asset extracted from it, however deep. */
+export async function withDescendants(
+  trx: Transaction<Database>,
+  rootId: string,
+): Promise<string[]> {
+  const all = [rootId];
+  let frontier = [rootId];
+  while (frontier.length > 0) {
+    const children = await trx.selectFrom("assets").select("id")
+      .where("source_asset_id", "in", frontier).execute();
+    frontier = children.map((c) => c.id).filter((childId) => !all.includes(childId));
+    all.push(...frontier);
+  }
+  return all;
+}
+
+/** Deletes an asset and the crops extracted from it, then their unreferenced blobs. */
+export async function deleteAsset(deps: RegistryDeps, id: string): Promise<void> {
+  const imageKeys = await deps.db.transaction().execute(async (trx) => {
+    const asset = await getAsset(trx, id);
+    await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
+    const ids = await withDescendants(trx, id);
+    const keys = await trx.selectFrom("assets").select("image_key").where("id", "in", ids)
+      .execute();
+    await trx.updateTable("identities").set({ primary_asset_id: null })
+      .where("primary_asset_id", "in", ids).execute();
+    await trx.deleteFrom("assets").where("id", "in", ids).execute();
+    await pruneIdentities(trx, asset.manifest_id);
+    await touchManifest(trx, asset.manifest_id);
+    return keys.map((row) => row.image_key);
+  });
+  await releaseImages(deps.db, deps.blobs, imageKeys);
+}
+
+/** Drops identities left without members and recounts the others. */
+async function pruneIdentities(trx: Transaction<Database>, manifestId: string): Promise<void> {
+  await trx.deleteFrom("identities").where("manifest_id", "=", manifestId)
+    .where((eb) =>
+      eb.not(eb.exists(
+        eb.selectFrom("assets").select("assets.id")
+          .whereRef("assets.identity_id", "=", "identities.id"),
+      ))
+    ).execute();
+  await trx.updateTable("identities").set((eb) => ({
+    member_count: eb.selectFrom("assets").select(eb.fn.countAll<number>().as("n"))
+      .whereRef("assets.identity_id", "=", "identities.id"),
+  })).where("manifest_id", "=", manifestId).execute();
+}
+
+/** An asset's stored image bytes and type, or a 404 that says how to add one. */
+export async function readImage(
+  deps: RegistryDeps,
+  id: string,
+): Promise<{ bytes: Uint8Array; mime: string; etag: string }> {
+  const asset = await getAsset(deps.db, id);
+  const key = requireImageKey(asset);
+  const bytes = await deps.blobs.get(imageBlobKey(key));
+  if (!bytes) throw missingBlob(asset);
+  return { bytes, mime: asset.mime ?? "application/octet-stream", etag: key };
+}
+
+/** A cached (or freshly made) JPEG thumbnail of an asset's image. */
+export async function readThumbnail(
+  deps: RegistryDeps,
+  id: string,
+  size: number,
+): Promise<{ bytes: Uint8Array; etag: string }> {
+  const asset = await getAsset(deps.db, id);
+  const key = requireImageKey(asset);
+  const cacheKey = thumbnailBlobKey(key, size);
+  const cached = await deps.blobs.get(cacheKey);
+  if (cached) return { bytes: cached, etag: `${key}-${size}` };
+  const original = await deps.blobs.get(imageBlobKey(key));
+  if (!original) throw missingBlob(asset);
+  const bytes = await deps.images.thumbnail(original, size);
+  await deps.blobs.put(cacheKey, bytes);
+  return { bytes, etag: `${key}-${size}` };
+}
+
+function requireImageKey(asset: AssetRow): string {
+  if (asset.image_key) return asset.image_key;
+  throw new AppError(
+    "not_found",
+    `Asset ${asset.id} has no image yet: upload one with POST /api/assets/${asset.id}/upload.`,
+    { code: "asset_has_no_image", details: { id: asset.id } },
+  );
+}
+
+function missingBlob(asset: AssetRow): Error {
+  // The row says there is an image but the file is gone: a storage fault, not bad input.
+  return new Error(`The image of asset ${asset.id} is missing from storage (${asset.image_key}).`);
+}

@@ -1,0 +1,40 @@
+/**
+ * Where each asset's bytes live, and releasing them once no asset refers to them.
+ *
+ * Blobs are content-addressed and shared: the same photo in two manifests is one file. So
+ * deleting an asset deletes its blob only when no other row still points at it.
+ *
+ * @module
+ */
+import type { Db } from "../db/database.ts";
+import { THUMBNAIL_SIZES } from "../api/schemas.ts";
+import { type BlobStore, contentKey } from "../storage/blob_store.ts";
+
+/** The key of an image blob by its SHA-256 (`image_key`). */
+export function imageBlobKey(imageKey: string): string {
+  return contentKey(imageKey);
+}
+
+/** The key of a cached thumbnail of an image. */
+export function thumbnailBlobKey(imageKey: string, size: number): string {
+  return `thumbs/${imageKey.slice(0, 2)}/${imageKey.slice(2)}-${size}.jpg`;
+}
+
+/** Deletes the blobs (and cached thumbnails) of `imageKeys` that no asset references. */
+export async function releaseImages(
+  db: Db,
+  blobs: BlobStore,
+  imageKeys: Iterable<string | null>,
+): Promise<void> {
+  const keys = [...new Set([...imageKeys].filter((k): k is string => !!k))];
+  if (keys.length === 0) return;
+  const stillUsed = new Set(
+    (await db.selectFrom("assets").select("image_key").where("image_key", "in", keys).execute())
+      .map((row) => row.image_key),
+  );
+  for (const key of keys) {
+    if (stillUsed.has(key)) continue;
+    await blobs.delete(imageBlobKey(key));
+    for (const size of THUMBNAIL_SIZES) await blobs.delete(thumbnailBlobKey(key, size));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Manifests: create, list, read, change and delete.
+ *
+ * @module
+ */
+import { sql, type Transaction } from "kysely";
+import type { z } from "zod";
+import type { ManifestCreate, ManifestListQuery, ManifestUpdate } from "../api/schemas.ts";
+import type { Database, ManifestRow } from "../db/tables.ts";
+import type { Db } from "../db/database.ts";
+import { conflict, notFound } from "../errors.ts";
+import { releaseImages } from "./blob_refs.ts";
+import { isUuid, now, type RegistryDeps } from "./deps.ts";
+
+/** Creates a manifest in `DRAFT`. */
+export async function createManifest(
+  { db }: RegistryDeps,
+  input: z.infer<typeof ManifestCreate>,
+): Promise<ManifestRow> {
+  const at = now();
+  return await db.insertInto("manifests").values({
+    id: crypto.randomUUID(),
+    name: input.name,
+    description: input.description ?? null,
+    category: input.category,
+    tags: JSON.stringify(input.tags),
+    created_at: at,
+    updated_at: at,
+  }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** A filtered, sorted page of manifests and the total that matched. */
+export async function listManifests(
+  { db }: RegistryDeps,
+  query: z.infer<typeof ManifestListQuery>,
+): Promise<{ items: ManifestRow[]; total: number }> {
+  let base = db.selectFrom("manifests");
+  if (query.status) base = base.where("status", "=", query.status);
+  if (query.category) base = base.where("category", "=", query.category);
+  if (query.q) {
+    const pattern = `%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    base = base.where((eb) =>
+      eb.or([
+        eb(sql`lower(name)`, "like", sql`lower(${pattern}) escape '\\'`),
+        eb(sql`lower(coalesce(description, ''))`, "like", sql`lower(${pattern}) escape '\\'`),
+      ])
+    );
+  }
+  const { total } = await base.select((eb) => eb.fn.countAll<number>().as("total"))
+    .executeTakeFirstOrThrow();
+  const items = await base.selectAll()
+    .orderBy(query.sort === "name" ? sql`lower(name)` : query.sort, query.order)
+    .orderBy("id")
+    .limit(query.limit).offset(query.offset).execute();
+  return { items, total: Number(total) };
+}
+
+/** The manifest `id`, or a 404. */
+export async function getManifest(
+  db: Db | Transaction<Database>,
+  id: string,
+): Promise<ManifestRow> {
+  const row = isUuid(id)
+    ? await db.selectFrom("manifests").selectAll().where("id", "=", id).executeTakeFirst()
+    : undefined;
+  if (!row) throw notFound("Manifest", id);
+  return row;
+}
+
+/**
+ * Refuses to change a manifest while a job is processing it, naming the job to wait for or
+ * cancel.
+ */
+export async function assertNotProcessing(
+  db: Db | Transaction<Database>,
+  manifest: ManifestRow,
+): Promise<void> {
+  if (manifest.status !== "PROCESSING") return;
+  const job = await db.selectFrom("jobs").select("id")
+    .where("target_id", "=", manifest.id).where("status", "in", ["queued", "running"])
+    .orderBy("created_at", "desc").executeTakeFirst();
+  const wait = job ? `wait for it or cancel job ${job.id}` : "wait for processing to finish";
+  throw conflict(
+    "manifest_processing",
+    `Manifest ${manifest.id} is PROCESSING: ${wait}.`,
+    { manifest_id: manifest.id, job_id: job?.id ?? null },
+  );
+}
+
+/** Records a content change: bumps `version`, recounts assets, sets `updated_at`. */
+export async function touchManifest(trx: Transaction<Database>, id: string): Promise<void> {
+  await trx.updateTable("manifests").set((eb) => ({
+    version: eb("version", "+", 1),
+    asset_count: eb.selectFrom("assets").select(eb.fn.countAll<number>().as("n"))
+      .where("assets.manifest_id", "=", id),
+    updated_at: now(),
+  })).where("id", "=", id).execute();
+}
+
+/** Changes a manifest's own fields. */
+export async function updateManifest(
+  { db }: RegistryDeps,
+  id: string,
+  patch: z.infer<typeof ManifestUpdate>,
+): Promise<ManifestRow> {
+  return await db.transaction().execute(async (trx) => {
+    const manifest = await getManifest(trx, id);
+    await assertNotProcessing(trx, manifest);
+    await trx.updateTable("manifests").set({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.description !== undefined && { description: patch.description }),
+      ...(patch.category !== undefined && { category: patch.category }),
+      ...(patch.tags !== undefined && { tags: JSON.stringify(patch.tags) }),
+    }).where("id", "=", id).execute();
+    await touchManifest(trx, id);
+    return await getManifest(trx, id);
+  });
+}
+
+/**
+ * Deletes a manifest with its assets, identities and jobs' events; refused while it is
+ * processing or while a project's storyboard is grounded on it.
+ */
+export async function deleteManifest(deps: RegistryDeps, id: string): Promise<void> {
+  const imageKeys = await deps.db.transaction().execute(async (trx) => {
+    const manifest = await getManifest(trx, id);
+    await assertNotProcessing(trx, manifest);
+    const projects = await trx.selectFrom("projects").select(["id", "title"])
+      .where("manifest_id", "=", id).execute();
+    if (projects.length > 0) {
+      const names = projects.map((p) => `"${p.title}" (${p.id})`).join(", ");
+      throw conflict(
+        "manifest_in_use",
+        `Manifest ${id} is used by project ${names}: delete the project or point it at another manifest first.`,
+        { project_ids: projects.map((p) => p.id) },
+      );
+    }
+    const keys = await trx.selectFrom("assets").select("image_key")
+      .where("manifest_id", "=", id).execute();
+    // Break the identity ↔ asset cycle before the cascade removes both.
+    await trx.updateTable("assets").set({ identity_id: null }).where("manifest_id", "=", id)
+      .execute();
+    await trx.deleteFrom("manifests").where("id", "=", id).execute();
+    return keys.map((row) => row.image_key);
+  });
+  await releaseImages(deps.db, deps.blobs, imageKeys);
+}

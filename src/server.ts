@@ -1,0 +1,98 @@
+/**
+ * Starts and stops the whole service: database, worker pool, blob store and HTTP server.
+ * `main.ts` calls it with the environment's configuration; tests call it with their own.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { type Config, ConfigError } from "./config.ts";
+import { type Db, migrateToLatest, openDatabase } from "./db/database.ts";
+import { createApp, type Services } from "./app.ts";
+import { ImageService } from "./imaging/image_service.ts";
+import { log, redactSecret, setLogLevel } from "./log.ts";
+import { LocalBlobStore } from "./storage/blob_store.ts";
+import { WorkerPool } from "./workers/pool.ts";
+
+/** A running service. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  readonly url: string;
+  readonly app: Hono;
+  readonly services: Services;
+  /** Stops accepting requests, lets running ones finish, then releases everything. */
+  close(): Promise<void>;
+}
+
+/** The SQLite file inside `DATA_DIR`. */
+export function databasePath(dataDir: string): string {
+  return join(dataDir, "manifest-studio.db");
+}
+
+async function ensureWritable(dir: string): Promise<void> {
+  const status = await Deno.permissions.query({ name: "write", path: dir });
+  if (status.state !== "granted") {
+    throw new ConfigError(
+      `DATA_DIR ${dir} is not writable by this process: add it to --allow-write in the ` +
+        `start task of deno.json (it allows ./data by default) or choose a DATA_DIR inside ./data.`,
+    );
+  }
+  await Deno.mkdir(dir, { recursive: true });
+}
+
+/** Opens the database, starts the workers and begins serving. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  setLogLevel(config.logLevel);
+  redactSecret(config.authToken);
+  redactSecret(config.geminiApiKey);
+  await ensureWritable(config.dataDir);
+
+  const db: Db = openDatabase(databasePath(config.dataDir));
+  let pool: WorkerPool | undefined;
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info("Database migrated.", { applied });
+    pool = new WorkerPool({
+      size: config.workers,
+      script: new URL("./workers/worker_main.ts", import.meta.url),
+      name: "engine",
+    });
+    await pool.ready();
+  } catch (error) {
+    pool?.close();
+    await db.destroy();
+    throw error;
+  }
+  const services: Services = {
+    config,
+    db,
+    pool,
+    blobs: new LocalBlobStore(config.dataDir),
+    images: new ImageService(pool, { maxPixels: config.maxImagePixels }),
+  };
+  const app = createApp(services);
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve(
+    { hostname: config.host, port: config.port, onListen: resolve },
+    app.fetch,
+  );
+  const address = await listening;
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  const url = `http://${host}:${address.port}`;
+  log.info("Manifest Studio is serving.", { url, workers: config.workers });
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    app,
+    services,
+    close() {
+      closing ??= (async () => {
+        await server.shutdown();
+        pool.close();
+        await db.destroy();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * A fixed-size pool of Deno Workers that run CPU-heavy work (image decoding now, ONNX
+ * inference later) off the request thread.
+ *
+ * Each worker holds one task at a time: its engines are single-threaded WASM, so queueing
+ * in the pool is fairer than queueing inside a worker. A worker that crashes fails only the
+ * task it held and is replaced.
+ *
+ * @module
+ */
+import { AppError } from "../errors.ts";
+import { log } from "../log.ts";
+import type { SerializedError, TaskMessage, WorkerMessage } from "./protocol.ts";
+
+/** How a pool is built. */
+export interface WorkerPoolOptions {
+  /** Number of workers. */
+  readonly size: number;
+  /** The worker's module. */
+  readonly script: URL;
+  /** Used in worker names and logs. */
+  readonly name?: string;
+  /** Data every worker receives at start (engine settings, limits). */
+  readonly init?: unknown;
+}
+
+interface PendingTask {
+  readonly id: number;
+  readonly op: string;
+  readonly payload: unknown;
+  readonly transfer: Transferable[];
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  isReady: boolean;
+  busy: PendingTask | null;
+}
+
+/** Raised for a task whose worker died while running it. */
+export class WorkerCrashedError extends Error {
+  override name = "WorkerCrashedError";
+}
+
+/** Turns an error from a worker back into the error the main thread raises. */
+export function deserializeError(error: SerializedError): Error {
+  if (error.kind === "internal") return new Error(error.message);
+  return new AppError(error.kind, error.message, { code: error.code, details: error.details });
+}
+
+/** A pool of workers with a shared FIFO queue. */
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #queue: PendingTask[] = [];
+  #nextId = 1;
+  #closed = false;
+  #engines: readonly string[] = [];
+  #completed = 0;
+  #crashes = 0;
+
+  constructor(options: WorkerPoolOptions) {
+    if (options.size < 1) throw new Error("A worker pool needs at least one worker.");
+    this.#options = Object.freeze({ ...options });
+    for (let i = 0; i < options.size; i++) this.#slots.push(this.#spawn(i));
+  }
+
+  /** Resolves when every worker has loaded its engines; rejects if one could not. */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((slot) => slot.ready));
+  }
+
+  /** Numbers for `/readyz` and the benchmark. */
+  stats(): {
+    size: number;
+    busy: number;
+    queued: number;
+    completed: number;
+    crashes: number;
+    engines: readonly string[];
+  } {
+    return {
+      size: this.#slots.length,
+      busy: this.#slots.filter((slot) => slot.busy).length,
+      queued: this.#queue.length,
+      completed: this.#completed,
+      crashes: this.#crashes,
+      engines: this.#engines,
+    };
+  }
+
+  /**
+   * Runs `op` on the next free worker.
+   *
+   * @param transfer Buffers moved (not copied) to the worker; they are unusable afterwards.
+   */
+  run<T>(op: string, payload: unknown, transfer: Transferable[] = []): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("The worker pool is closed."));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({
+        id: this.#nextId++,
+        op,
+        payload,
+        transfer,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.#dispatch();
+    });
+  }
+
+  /** Stops every worker; queued and running tasks are rejected. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reason = new Error("The worker pool was closed before the task ran.");
+    for (const task of this.#queue.splice(0)) task.reject(reason);
+    for (const slot of this.#slots) {
+      slot.busy?.reject(reason);
+      slot.busy = null;
+      slot.worker.terminate();
+    }
+  }
+
+  #spawn(index: number): Slot {
+    const name = `${this.#options.name ?? "worker"}-${index}`;
+    const worker = new Worker(this.#options.script, { type: "module", name });
+    let markReady!: () => void;
+    let failReady!: (error: Error) => void;
+    const slot: Slot = {
+      worker,
+      ready: new Promise<void>((resolve, reject) => {
+        markReady = resolve;
+        failReady = reject;
+      }),
+      isReady: false,
+      busy: null,
+    };
+    // Avoid an unhandled rejection when nobody awaits ready() (e.g. a replacement worker).
+    slot.ready.catch(() => {});
+
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      if (message.type === "ready") {
+        if (message.ok) {
+          slot.isReady = true;
+          this.#engines = message.engines;
+          markReady();
+          this.#dispatch();
+        } else {
+          failReady(deserializeError(message.error));
+        }
+        return;
+      }
+      const task = slot.busy;
+      if (!task || task.id !== message.id) return;
+      slot.busy = null;
+      this.#completed++;
+      if (message.ok) task.resolve(message.result);
+      else task.reject(deserializeError(message.error));
+      this.#dispatch();
+    };
+
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#crashes++;
+      const crashed = slot.busy;
+      slot.busy = null;
+      log.error("Worker crashed; replacing it.", { worker: name, error: event.message });
+      worker.terminate();
+      crashed?.reject(
+        new WorkerCrashedError(`The worker running ${crashed.op} crashed: ${event.message}`),
+      );
+      if (!slot.isReady) {
+        // A worker that cannot even start would crash again: report instead of looping.
+        failReady(new Error(`Worker ${name} failed to start: ${event.message}`));
+        return;
+      }
+      if (this.#closed) return;
+      const position = this.#slots.indexOf(slot);
+      if (position >= 0) this.#slots[position] = this.#spawn(index);
+    };
+
+    worker.postMessage({ type: "init", init: this.#options.init ?? null });
+    return slot;
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (slot.busy) continue;
+      // A slot counts as free only once its worker has said it is ready.
+      if (!slot.isReady) continue;
+      const task = this.#queue.shift()!;
+      slot.busy = task;
+      const message: TaskMessage = {
+        type: "task",
+        id: task.id,
+        op: task.op,
+        payload: task.payload,
+      };
+      try {
+        slot.worker.postMessage(message, task.transfer);
+      } catch (error) {
+        slot.busy = null;
+        task.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+}
