@@ -11,6 +11,7 @@
 
 import { fetchPackageFiles, sha256Hex } from "./npm/tarball.ts";
 import { type FixturePhoto, fixturePhotoPath, PHOTOS } from "../tests/fixtures/photos.ts";
+import { writeFileAtomic } from "../src/storage/atomic_write.ts";
 
 const CACHE_DIR = ".cache";
 const PHOTOS_DIR = "tests/fixtures/photos";
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       const files = await downloads.get(`${photo.package}@${photo.version}`)!;
       bytes = files.get(photo.path)!;
       await checkHash(photo, bytes);
-      await writeAtomically(fixturePhotoPath(photo.file), bytes);
+      await writeFileAtomic(fixturePhotoPath(photo.file), bytes);
       outcome = existing[i] === "missing" ? "fetched" : "replaced";
     }
     checkImage(photo, bytes);
@@ -141,18 +142,6 @@ function imageSize(bytes: Uint8Array): { format: string; width: number; height: 
     offset += standalone ? 2 : 2 + view.getUint16(offset + 2);
   }
   return null;
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  // A run interrupted mid-write must not leave a truncated photo that a later run could trust.
-  const temp = `${path}.${crypto.randomUUID()}.part`;
-  try {
-    await Deno.writeFile(temp, bytes);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
 }
 
 if (import.meta.main) {

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { writeFileAtomic } from "../../src/storage/atomic_write.ts";
+
 /** The public npm registry, used unless `NPM_CONFIG_REGISTRY` says otherwise. */
 export const DEFAULT_REGISTRY = "https://registry.npmjs.org";
 
@@ -194,16 +196,8 @@ async function readCachedTarball(tgzPath: string, integrityPath: string): Promis
 
 async function writeCache(tgzPath: string, integrityPath: string, tarball: Tarball) {
   await Deno.mkdir(tgzPath.slice(0, tgzPath.lastIndexOf("/")), { recursive: true });
-  // Write-then-rename so a concurrent or interrupted run never sees a partial tarball; the
-  // integrity file goes last because its presence is what marks the tarball as usable.
-  const temp = `${tgzPath}.${crypto.randomUUID()}.part`;
-  try {
-    await Deno.writeFile(temp, tarball.bytes);
-    await Deno.rename(temp, tgzPath);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  // The integrity file goes last because its presence is what marks the tarball as usable.
+  await writeFileAtomic(tgzPath, tarball.bytes);
   await Deno.writeTextFile(integrityPath, `${tarball.integrity}\n`);
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { writeFileAtomic } from "./atomic_write.ts";
 
 /** Where the service keeps bytes: images, thumbnails, contact sheets. */
 export interface BlobStore {
@@ -55,15 +56,7 @@ export class LocalBlobStore implements BlobStore {
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
     await Deno.mkdir(dirname(path), { recursive: true });
-    // Write beside the target and rename: rename is atomic on one filesystem.
-    const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    try {
-      await Deno.writeFile(temp, bytes);
-      await Deno.rename(temp, path);
-    } catch (error) {
-      await Deno.remove(temp).catch(() => {});
-      throw error;
-    }
+    await writeFileAtomic(path, bytes);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
