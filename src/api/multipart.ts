@@ -17,17 +17,31 @@ export async function readForm(c: Context): Promise<FormData> {
       { code: "multipart_required", details: { content_type: type || null } },
     );
   }
-  try {
-    return await c.req.formData();
-  } catch {
-    throw new AppError(
-      "bad_request",
-      "The multipart body could not be parsed: it may be cut off.",
-      {
-        code: "malformed_multipart",
-      },
-    );
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
+  if (!boundary) throw malformed("the Content-Type header names no boundary");
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  // The parser quietly returns an empty form for a body cut off before its closing
+  // delimiter; a client must hear that its upload was truncated, not that it sent no file.
+  if (!endsWithDelimiter(bytes, `--${boundary[1] ?? boundary[2]}--`)) {
+    throw malformed("it ends before the closing boundary, so the upload was cut off");
   }
+  try {
+    return await new Response(bytes, { headers: { "content-type": type } }).formData();
+  } catch {
+    throw malformed("a part header is invalid (a file name must not contain control characters)");
+  }
+}
+
+function endsWithDelimiter(bytes: Uint8Array, delimiter: string): boolean {
+  // The closing delimiter may only be followed by a short epilogue (usually CRLF).
+  const tail = new TextDecoder("latin1").decode(bytes.subarray(Math.max(0, bytes.length - 1024)));
+  return tail.includes(delimiter);
+}
+
+function malformed(reason: string): AppError {
+  return new AppError("bad_request", `The multipart body could not be parsed: ${reason}.`, {
+    code: "malformed_multipart",
+  });
 }
 
 /** The `file` parts of a form, read into memory; at least one is required. */
