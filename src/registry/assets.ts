@@ -16,7 +16,7 @@ import { allocateTags } from "./tag_allocator.ts";
 import type { AssetType } from "./vocabulary.ts";
 
 /** The asset `id`, or a 404. */
-export async function getAsset(db: Db | Transaction<Database>, id: string): Promise<AssetRow> {
+export async function getAsset(db: Db, id: string): Promise<AssetRow> {
   const row = isUuid(id)
     ? await db.selectFrom("assets").selectAll().where("id", "=", id).executeTakeFirst()
     : undefined;
@@ -26,7 +26,7 @@ export async function getAsset(db: Db | Transaction<Database>, id: string): Prom
 
 /** The assets of a manifest in display order: uploads by sort order, crops after parents. */
 export async function listAssets(
-  db: Db | Transaction<Database>,
+  db: Db,
   manifestId: string,
 ): Promise<AssetRow[]> {
   await getManifest(db, manifestId);

@@ -57,7 +57,7 @@ export async function listManifests(
 
 /** The manifest `id`, or a 404. */
 export async function getManifest(
-  db: Db | Transaction<Database>,
+  db: Db,
   id: string,
 ): Promise<ManifestRow> {
   const row = isUuid(id)
@@ -72,7 +72,7 @@ export async function getManifest(
  * cancel.
  */
 export async function assertNotProcessing(
-  db: Db | Transaction<Database>,
+  db: Db,
   manifest: ManifestRow,
 ): Promise<void> {
   if (manifest.status !== "PROCESSING") return;

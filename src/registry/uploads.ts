@@ -10,6 +10,7 @@
  */
 import { AppError, conflict, invalid } from "../errors.ts";
 import type { AssetRow } from "../db/tables.ts";
+import type { Db } from "../db/database.ts";
 import { sha256Hex } from "../storage/blob_store.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../imaging/image_service.ts";
 import { imageBlobKey, releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
@@ -243,7 +244,7 @@ function refuseRepeatsWithinBatch(prepared: readonly PreparedImage[]): void {
 }
 
 async function refuseExisting(
-  trx: Parameters<typeof getAsset>[0],
+  trx: Db,
   manifestId: string,
   prepared: readonly PreparedImage[],
 ): Promise<void> {

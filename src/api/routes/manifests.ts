@@ -18,6 +18,7 @@ import {
   updateManifest,
 } from "../../registry/manifests.ts";
 import { createAsset, listAssets } from "../../registry/assets.ts";
+import { listIdentities } from "../../registry/identities.ts";
 import { uploadBatch } from "../../registry/uploads.ts";
 import { ASSET_TYPES } from "../../registry/vocabulary.ts";
 import { assetToJson, identityToJson, manifestToJson } from "../../registry/serialize.ts";
@@ -44,8 +45,7 @@ export function manifestRoutes(deps: RegistryDeps): Hono {
   app.get("/manifests/:id", async (c) => {
     const manifest = await getManifest(deps.db, c.req.param("id"));
     const assets = await listAssets(deps.db, manifest.id);
-    const identities = await deps.db.selectFrom("identities").selectAll()
-      .where("manifest_id", "=", manifest.id).orderBy("created_at").execute();
+    const identities = await listIdentities(deps.db, manifest.id);
     return c.json({
       ...manifestToJson(manifest),
       assets: assets.map(assetToJson),
@@ -90,9 +90,7 @@ export function manifestRoutes(deps: RegistryDeps): Hono {
   });
 
   app.get("/manifests/:id/identities", async (c) => {
-    const manifest = await getManifest(deps.db, c.req.param("id"));
-    const rows = await deps.db.selectFrom("identities").selectAll()
-      .where("manifest_id", "=", manifest.id).orderBy("created_at").execute();
+    const rows = await listIdentities(deps.db, c.req.param("id"));
     return c.json({ items: rows.map(identityToJson) });
   });
 
