@@ -10,21 +10,23 @@ import { z } from "zod";
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+/** `z.coerce.number()` reads "" as 0: an empty numeric variable must mean "unset" instead. */
+const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema);
 
 /** The environment variables the service reads, with their defaults. */
 export const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: intFrom(0, 65535).default(8000),
+  PORT: blankIsUnset(intFrom(0, 65535).default(8000)),
   DATA_DIR: z.string().min(1).default("./data"),
   AUTH_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(8).optional()),
   GEMINI_API_KEY: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   GEMINI_MODEL: z.string().min(1).default("gemini-2.5-flash"),
   GEMINI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   REVERSE_PROMPT_PROVIDER: z.enum(["auto", "gemini", "local"]).default("auto"),
-  WORKERS: z.preprocess(emptyAsUndefined, intFrom(1, 64).optional()),
-  MAX_UPLOAD_MB: z.coerce.number().positive().max(1024).default(25),
-  MAX_IMAGE_PIXELS: intFrom(1, 1_000_000_000).default(50_000_000),
-  FACE_MATCH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
+  WORKERS: blankIsUnset(intFrom(1, 64).optional()),
+  MAX_UPLOAD_MB: blankIsUnset(z.coerce.number().positive().max(1024).default(25)),
+  MAX_IMAGE_PIXELS: blankIsUnset(intFrom(1, 1_000_000_000).default(50_000_000)),
+  FACE_MATCH_THRESHOLD: blankIsUnset(z.coerce.number().min(0).max(1).default(0.45)),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 

@@ -194,6 +194,18 @@ function queryParameters(query: z.ZodObject) {
   }));
 }
 
+/** Every schema registered with an `id`, as OpenAPI 3.0 components (no `$id`: 3.0 forbids it). */
+function componentSchemas(io: "input" | "output"): Record<string, Record<string, unknown>> {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, {
+    target: "openapi-3.0",
+    io,
+    unrepresentable: "any",
+    uri: REF,
+  }) as { schemas: Record<string, Record<string, unknown>> };
+  for (const schema of Object.values(schemas)) delete schema.$id;
+  return schemas;
+}
+
 /** Builds the OpenAPI 3 document. */
 export function buildOpenApi(options: { authRequired: boolean }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -235,12 +247,14 @@ export function buildOpenApi(options: { authRequired: boolean }): Record<string,
       ...(options.authRequired && route.path.startsWith("/api") && { security: [{ bearer: [] }] }),
     };
   }
-  const components = z.toJSONSchema(z.globalRegistry, {
-    target: "openapi-3.0",
-    io: "output",
-    unrepresentable: "any",
-    uri: REF,
-  }) as { schemas: Record<string, unknown> };
+  const schemas = componentSchemas("output");
+  // Request bodies are validated as input: a field with a default is optional for a client.
+  const inputs = componentSchemas("input");
+  for (const route of ROUTES) {
+    const id = [route.json, route.multipart].map((s) => s && z.globalRegistry.get(s)?.id)
+      .find(Boolean);
+    if (id) schemas[id] = inputs[id];
+  }
   return {
     openapi: "3.0.3",
     info: {
@@ -251,7 +265,7 @@ export function buildOpenApi(options: { authRequired: boolean }): Record<string,
     },
     paths,
     components: {
-      schemas: components.schemas,
+      schemas,
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
   };

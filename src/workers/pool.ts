@@ -61,11 +61,15 @@ export class WorkerPool {
   #engines: readonly string[] = [];
   #completed = 0;
   #crashes = 0;
+  #started = false;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(options: WorkerPoolOptions) {
     if (options.size < 1) throw new Error("A worker pool needs at least one worker.");
     this.#options = Object.freeze({ ...options });
     for (let i = 0; i < options.size; i++) this.#slots.push(this.#spawn(i));
+    // From here on a worker that fails to start is a replacement, retried in the background.
+    Promise.allSettled(this.#slots.map((slot) => slot.ready)).then(() => this.#started = true);
   }
 
   /** Resolves when every worker has loaded its engines; rejects if one could not. */
@@ -117,7 +121,9 @@ export class WorkerPool {
     if (this.#closed) return;
     this.#closed = true;
     const reason = new Error("The worker pool was closed before the task ran.");
-    for (const task of this.#queue.splice(0)) task.reject(reason);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#rejectQueue(reason);
     for (const slot of this.#slots) {
       slot.busy?.reject(reason);
       slot.busy = null;
@@ -125,34 +131,48 @@ export class WorkerPool {
     }
   }
 
-  #spawn(index: number): Slot {
+  #spawn(index: number, attempt = 0): Slot {
     const name = `${this.#options.name ?? "worker"}-${index}`;
     const worker = new Worker(this.#options.script, { type: "module", name });
-    let markReady!: () => void;
-    let failReady!: (error: Error) => void;
-    const slot: Slot = {
-      worker,
-      ready: new Promise<void>((resolve, reject) => {
-        markReady = resolve;
-        failReady = reject;
-      }),
-      isReady: false,
-      busy: null,
-    };
+    const { promise: ready, resolve: markReady, reject: failReady } = Promise.withResolvers<void>();
+    const slot: Slot = { worker, ready, isReady: false, busy: null };
     // Avoid an unhandled rejection when nobody awaits ready() (e.g. a replacement worker).
     slot.ready.catch(() => {});
+
+    const replace = (nextAttempt: number) => {
+      if (this.#closed) return;
+      const position = this.#slots.indexOf(slot);
+      if (position >= 0) this.#slots[position] = this.#spawn(index, nextAttempt);
+    };
+    const startFailed = (error: Error) => {
+      worker.terminate();
+      failReady(error);
+      // The first workers report through ready(); a replacement retries with backoff, and
+      // while no worker runs, queued tasks fail with the reason instead of waiting forever.
+      if (!this.#started) return;
+      log.error("A worker failed to start; retrying.", { worker: name, error, attempt });
+      if (!this.#slots.some((other) => other.isReady)) this.#rejectQueue(error);
+      const delay = Math.min(30_000, 500 * 2 ** attempt);
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        replace(attempt + 1);
+      }, delay);
+      this.#timers.add(timer);
+    };
+    const failBusy = (error: Error) => {
+      const task = slot.busy;
+      slot.busy = null;
+      task?.reject(error);
+    };
 
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
       if (message.type === "ready") {
-        if (message.ok) {
-          slot.isReady = true;
-          this.#engines = message.engines;
-          markReady();
-          this.#dispatch();
-        } else {
-          failReady(deserializeError(message.error));
-        }
+        if (!message.ok) return startFailed(deserializeError(message.error));
+        slot.isReady = true;
+        this.#engines = message.engines;
+        markReady();
+        this.#dispatch();
         return;
       }
       const task = slot.busy;
@@ -164,28 +184,32 @@ export class WorkerPool {
       this.#dispatch();
     };
 
+    worker.onmessageerror = () => {
+      failBusy(new Error("A worker's result could not be received (it was not transferable)."));
+      this.#dispatch();
+    };
+
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
       this.#crashes++;
       const crashed = slot.busy;
-      slot.busy = null;
-      log.error("Worker crashed; replacing it.", { worker: name, error: event.message });
-      worker.terminate();
-      crashed?.reject(
-        new WorkerCrashedError(`The worker running ${crashed.op} crashed: ${event.message}`),
+      failBusy(
+        new WorkerCrashedError(`The worker running ${crashed?.op} crashed: ${event.message}`),
       );
       if (!slot.isReady) {
-        // A worker that cannot even start would crash again: report instead of looping.
-        failReady(new Error(`Worker ${name} failed to start: ${event.message}`));
-        return;
+        return startFailed(new Error(`Worker ${name} failed to start: ${event.message}`));
       }
-      if (this.#closed) return;
-      const position = this.#slots.indexOf(slot);
-      if (position >= 0) this.#slots[position] = this.#spawn(index);
+      log.error("Worker crashed; replacing it.", { worker: name, error: event.message });
+      worker.terminate();
+      replace(0);
     };
 
     worker.postMessage({ type: "init", init: this.#options.init ?? null });
     return slot;
+  }
+
+  #rejectQueue(error: Error): void {
+    for (const task of this.#queue.splice(0)) task.reject(error);
   }
 
   #dispatch(): void {
