@@ -12,6 +12,7 @@
 import { fetchPackageFiles, sha256Hex } from "./npm/tarball.ts";
 import { type FixturePhoto, fixturePhotoPath, PHOTOS } from "../tests/fixtures/photos.ts";
 import { writeFileAtomic } from "../src/storage/atomic_write.ts";
+import { imageSize } from "../tests/fixtures/image_size.ts";
 
 const CACHE_DIR = ".cache";
 const PHOTOS_DIR = "tests/fixtures/photos";
@@ -113,35 +114,6 @@ function checkImage(photo: FixturePhoto, bytes: Uint8Array): void {
         `says ${photo.width}×${photo.height}. Correct its width and height there.`,
     );
   }
-}
-
-/** Reads the stored pixel size from a PNG IHDR chunk or a JPEG start-of-frame segment. */
-function imageSize(bytes: Uint8Array): { format: string; width: number; height: number } | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length >= 24 && view.getUint32(0) === 0x89504e47 && view.getUint32(12) === 0x49484452) {
-    return { format: "png", width: view.getUint32(16), height: view.getUint32(20) };
-  }
-  if (view.getUint16(0) !== 0xffd8) return null;
-  let offset = 2;
-  while (offset + 9 <= bytes.length) {
-    if (bytes[offset] !== 0xff) return null;
-    const marker = bytes[offset + 1];
-    if (marker === 0xff) { // Fill byte before a marker.
-      offset++;
-      continue;
-    }
-    // SOF0..SOF15 carry the frame size; C4, C8 and CC share the range but are other segments.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return {
-        format: "jpeg",
-        width: view.getUint16(offset + 7),
-        height: view.getUint16(offset + 5),
-      };
-    }
-    const standalone = marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7);
-    offset += standalone ? 2 : 2 + view.getUint16(offset + 2);
-  }
-  return null;
 }
 
 if (import.meta.main) {

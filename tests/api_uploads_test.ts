@@ -4,27 +4,9 @@
 import assert from "node:assert/strict";
 import { fixturePhoto, PHOTOS } from "./fixtures/photos.ts";
 import { multipart, startTestServer } from "./_harness.ts";
+import { jpegSize } from "./fixtures/image_size.ts";
 
 const DEMO = PHOTOS.filter((p) => /^sample[1-6]\.jpg$/.test(p.file));
-
-/** Width and height from a JPEG's SOF marker. */
-function jpegSize(bytes: Uint8Array): { width: number; height: number } {
-  assert.equal(bytes[0], 0xff);
-  assert.equal(bytes[1], 0xd8);
-  let i = 2;
-  while (i < bytes.length) {
-    const marker = bytes[i + 1];
-    const length = (bytes[i + 2] << 8) | bytes[i + 3];
-    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-      return {
-        height: (bytes[i + 5] << 8) | bytes[i + 6],
-        width: (bytes[i + 7] << 8) | bytes[i + 8],
-      };
-    }
-    i += 2 + length;
-  }
-  throw new Error("No SOF marker found.");
-}
 
 Deno.test("batch upload of the six demo photos makes six tagged CHARACTER assets", async () => {
   const server = await startTestServer();

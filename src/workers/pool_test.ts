@@ -4,6 +4,7 @@ import { AppError } from "../errors.ts";
 import { ImageService } from "../imaging/image_service.ts";
 import type { InspectedImage } from "../imaging/magick_ops.ts";
 import { WorkerCrashedError, WorkerPool } from "./pool.ts";
+import { jpegSize } from "../../tests/fixtures/image_size.ts";
 
 const SCRIPT = new URL("./worker_main.ts", import.meta.url);
 
@@ -16,32 +17,6 @@ async function withPool(size: number, use: (pool: WorkerPool) => Promise<void>):
   } finally {
     pool.close();
   }
-}
-
-/** Width and height from a JPEG's first SOF marker (baseline, extended or progressive). */
-function jpegSize(bytes: Uint8Array): { width: number; height: number } {
-  assert.equal(bytes[0], 0xff, "JPEG SOI");
-  assert.equal(bytes[1], 0xd8, "JPEG SOI");
-  let i = 2;
-  while (i + 9 < bytes.length) {
-    if (bytes[i] !== 0xff) throw new Error(`Expected a JPEG marker at ${i}.`);
-    const marker = bytes[i + 1];
-    if (marker === 0xff) {
-      i++;
-      continue;
-    }
-    const length = (bytes[i + 2] << 8) | bytes[i + 3];
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
-      marker !== 0xcc;
-    if (isSof) {
-      return {
-        height: (bytes[i + 5] << 8) | bytes[i + 6],
-        width: (bytes[i + 7] << 8) | bytes[i + 8],
-      };
-    }
-    i += 2 + length;
-  }
-  throw new Error("No SOF marker found in the JPEG.");
 }
 
 Deno.test("WorkerPool.ready resolves once the magick engine is loaded", async () => {
