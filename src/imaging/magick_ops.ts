@@ -150,7 +150,8 @@ function checkPixelLimit(bytes: Uint8Array, maxPixels: number): void {
   }
 }
 
-function withDecoded<T>(
+/** Decodes `bytes`, refusing damaged images, and lends the image to `use` (then frees it). */
+export function withDecoded<T>(
   bytes: Uint8Array,
   use: (image: IMagickImage) => T,
   settings?: MagickReadSettings,

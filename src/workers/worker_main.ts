@@ -10,7 +10,13 @@
 /// <reference lib="deno.worker" />
 import { AppError } from "../errors.ts";
 import { initMagick, inspectImage, thumbnailOf } from "../imaging/magick_ops.ts";
+import { loadVision, type VisionInit } from "../vision/engine.ts";
 import type { ResultMessage, SerializedError, TaskMessage } from "./protocol.ts";
+
+/** What the pool sends every worker at start. */
+export interface WorkerInit {
+  readonly vision?: VisionInit;
+}
 
 /** What a handler returns: its result and the buffers to move back instead of copying. */
 type Outcome = { result: unknown; transfer?: Transferable[] };
@@ -45,19 +51,27 @@ function serialize(error: unknown): SerializedError {
   return { kind: "internal", code: "internal", message };
 }
 
-async function init(): Promise<void> {
+async function init(options: WorkerInit | null): Promise<void> {
   try {
     await initMagick();
-    self.postMessage({ type: "ready", ok: true, engines: ["magick"] });
+    const engines = ["magick"];
+    if (options?.vision) {
+      const vision = await loadVision(options.vision);
+      Object.assign(handlers, vision.handlers);
+      engines.push(...vision.engines);
+    }
+    self.postMessage({ type: "ready", ok: true, engines });
   } catch (error) {
     self.postMessage({ type: "ready", ok: false, error: serialize(error) });
   }
 }
 
-self.onmessage = async (event: MessageEvent<{ type: "init" } | TaskMessage>) => {
+self.onmessage = async (
+  event: MessageEvent<{ type: "init"; init: WorkerInit | null } | TaskMessage>,
+) => {
   const message = event.data;
   if (message.type === "init") {
-    void init();
+    void init(message.init);
     return;
   }
   const handler = handlers[message.op];
