@@ -13,6 +13,7 @@ import { ImageService } from "./imaging/image_service.ts";
 import { log, redactSecret, setLogLevel } from "./log.ts";
 import { LocalBlobStore } from "./storage/blob_store.ts";
 import { WorkerPool } from "./workers/pool.ts";
+import { visionInitFromCatalog } from "./vision/vision_init.ts";
 
 /** A running service. */
 export interface RunningServer {
@@ -56,6 +57,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       size: config.workers,
       script: new URL("./workers/worker_main.ts", import.meta.url),
       name: "engine",
+      init: { vision: await visionInitFromCatalog() },
     });
     await pool.ready();
   } catch (error) {

@@ -41,7 +41,7 @@ export function serviceRoutes(deps: ServiceDeps): Hono {
         queued: workers.queued,
         engines: [...workers.engines],
       },
-      models: [],
+      models: workers.engines.filter((engine) => engine !== "magick"),
       reverse_prompt_provider: deps.reversePromptProvider,
     }, ready ? 200 : 503);
   });
