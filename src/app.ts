@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { serveStatic } from "hono/deno";
 import type { Config } from "./config.ts";
@@ -38,6 +38,22 @@ export function activeProvider(config: Config): "gemini" | "local" {
   return config.reversePromptProvider;
 }
 
+/** A body-size limit answering 413 in the API's error shape. */
+function payloadLimit(maxSize: number, hint: string): MiddlewareHandler {
+  const mb = Math.round((maxSize / 1024 / 1024) * 10) / 10;
+  return bodyLimit({
+    maxSize,
+    onError: (c) =>
+      errorResponse(
+        c,
+        new AppError("payload_too_large", `The request body is over ${mb} MB${hint}.`, {
+          code: "payload_too_large",
+          details: { max_bytes: maxSize },
+        }),
+      ),
+  });
+}
+
 /** The whole HTTP application. */
 export function createApp(services: Services): Hono {
   const { config } = services;
@@ -57,24 +73,13 @@ export function createApp(services: Services): Hono {
 
   const api = new Hono();
   api.use(bearerAuth(config.authToken));
-  api.use(async function limitBody(c, next) {
-    const upload = UPLOAD_PATH.test(c.req.path);
-    const maxSize = upload ? config.maxUploadBytes : JSON_BODY_LIMIT;
-    const limit = bodyLimit({
-      maxSize,
-      onError: (c) => {
-        const mb = Math.round((maxSize / 1024 / 1024) * 10) / 10;
-        const hint = upload ? " (MAX_UPLOAD_MB): send fewer or smaller files" : "";
-        return errorResponse(
-          c,
-          new AppError("payload_too_large", `The request body is over ${mb} MB${hint}.`, {
-            code: "payload_too_large",
-            details: { max_bytes: maxSize },
-          }),
-        );
-      },
-    });
-    return await limit(c, next);
+  const uploadLimit = payloadLimit(
+    config.maxUploadBytes,
+    " (MAX_UPLOAD_MB): send fewer or smaller files",
+  );
+  const jsonLimit = payloadLimit(JSON_BODY_LIMIT, "");
+  api.use(function limitBody(c, next) {
+    return (UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(c, next);
   });
   const deps = { db: services.db, blobs: services.blobs, images: services.images };
   api.route("/", manifestRoutes(deps));

@@ -9,7 +9,8 @@ import type { AssetCreate, AssetUpdate } from "../api/schemas.ts";
 import type { Db } from "../db/database.ts";
 import type { AssetRow, Database } from "../db/tables.ts";
 import { AppError, notFound } from "../errors.ts";
-import { imageBlobKey, releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
+import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
+import { contentKey } from "../storage/blob_store.ts";
 import { isUuid, now, type RegistryDeps } from "./deps.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
@@ -159,7 +160,7 @@ export async function readImage(
 ): Promise<{ bytes: Uint8Array; mime: string; etag: string }> {
   const asset = await getAsset(deps.db, id);
   const key = requireImageKey(asset);
-  const bytes = await deps.blobs.get(imageBlobKey(key));
+  const bytes = await deps.blobs.get(contentKey(key));
   if (!bytes) throw missingBlob(asset);
   return { bytes, mime: asset.mime ?? "application/octet-stream", etag: key };
 }
@@ -175,7 +176,7 @@ export async function readThumbnail(
   const cacheKey = thumbnailBlobKey(key, size);
   const cached = await deps.blobs.get(cacheKey);
   if (cached) return { bytes: cached, etag: `${key}-${size}` };
-  const original = await deps.blobs.get(imageBlobKey(key));
+  const original = await deps.blobs.get(contentKey(key));
   if (!original) throw missingBlob(asset);
   const bytes = await deps.images.thumbnail(original, size);
   await deps.blobs.put(cacheKey, bytes);

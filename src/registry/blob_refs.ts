@@ -10,11 +10,6 @@ import type { Db } from "../db/database.ts";
 import { THUMBNAIL_SIZES } from "../api/schemas.ts";
 import { type BlobStore, contentKey } from "../storage/blob_store.ts";
 
-/** The key of an image blob by its SHA-256 (`image_key`). */
-export function imageBlobKey(imageKey: string): string {
-  return contentKey(imageKey);
-}
-
 /** The key of a cached thumbnail of an image. */
 export function thumbnailBlobKey(imageKey: string, size: number): string {
   return `thumbs/${imageKey.slice(0, 2)}/${imageKey.slice(2)}-${size}.jpg`;
@@ -34,7 +29,7 @@ export async function releaseImages(
   );
   for (const key of keys) {
     if (stillUsed.has(key)) continue;
-    await blobs.delete(imageBlobKey(key));
+    await blobs.delete(contentKey(key));
     for (const size of THUMBNAIL_SIZES) await blobs.delete(thumbnailBlobKey(key, size));
   }
 }

@@ -118,8 +118,8 @@ export async function updateManifest(
 }
 
 /**
- * Deletes a manifest with its assets, identities and jobs' events; refused while it is
- * processing or while a project's storyboard is grounded on it.
+ * Deletes a manifest with its assets, identities and tag counters, then their unreferenced
+ * blobs; refused while it is processing or while a project's storyboard is grounded on it.
  */
 export async function deleteManifest(deps: RegistryDeps, id: string): Promise<void> {
   const imageKeys = await deps.db.transaction().execute(async (trx) => {

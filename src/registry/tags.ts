@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ASSET_TYPES, type AssetType } from "./vocabulary.ts";
+import type { AssetType } from "./vocabulary.ts";
 
 /** The tag prefix of each asset type. */
 export const TAG_PREFIX: Readonly<Record<AssetType, string>> = Object.freeze({
@@ -56,9 +56,4 @@ export function nextTagNumber(
     if (parsed && parsed.prefix === prefix && parsed.number > highest) highest = parsed.number;
   }
   return highest + 1;
-}
-
-/** Whether `value` is one of the asset types. */
-export function isAssetType(value: string): value is AssetType {
-  return (ASSET_TYPES as readonly string[]).includes(value);
 }

@@ -11,9 +11,9 @@
 import { AppError, conflict, invalid } from "../errors.ts";
 import type { AssetRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
-import { sha256Hex } from "../storage/blob_store.ts";
+import { contentKey, sha256Hex } from "../storage/blob_store.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../imaging/image_service.ts";
-import { imageBlobKey, releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
+import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { now, type RegistryDeps } from "./deps.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { getAsset, nextSortOrder, withDescendants } from "./assets.ts";
@@ -265,7 +265,7 @@ async function refuseExisting(
 
 async function storeBlobs(deps: RegistryDeps, prepared: readonly PreparedImage[]): Promise<void> {
   for (const image of prepared) {
-    await deps.blobs.put(imageBlobKey(image.imageKey), image.stored);
+    await deps.blobs.put(contentKey(image.imageKey), image.stored);
     await deps.blobs.put(thumbnailBlobKey(image.imageKey, DEFAULT_THUMBNAIL_SIZE), image.thumbnail);
   }
 }
@@ -279,8 +279,8 @@ async function restoreBlobsIfReleased(
   prepared: readonly PreparedImage[],
 ): Promise<void> {
   for (const image of prepared) {
-    if (!(await deps.blobs.has(imageBlobKey(image.imageKey)))) {
-      await deps.blobs.put(imageBlobKey(image.imageKey), image.stored);
+    if (!(await deps.blobs.has(contentKey(image.imageKey)))) {
+      await deps.blobs.put(contentKey(image.imageKey), image.stored);
     }
   }
 }

@@ -51,6 +51,7 @@ export function assetRoutes(deps: RegistryDeps): Hono {
   });
 
   app.post("/assets/:id/upload", async (c) => {
+    // An unknown id answers 404 before a possibly large body is read.
     await getAsset(deps.db, c.req.param("id"));
     const files = await filesOf(await readForm(c));
     if (files.length !== 1) {

@@ -75,6 +75,7 @@ export function manifestRoutes(deps: RegistryDeps): Hono {
 
   app.post("/manifests/:id/uploads", async (c) => {
     const id = c.req.param("id");
+    // An unknown id answers 404 before a possibly large body is read.
     await getManifest(deps.db, id);
     const form = await readForm(c);
     const fields = BatchFields.safeParse({
