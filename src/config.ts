@@ -28,6 +28,8 @@ export const EnvSchema = z.object({
   MAX_IMAGE_PIXELS: blankIsUnset(intFrom(1, 1_000_000_000).default(50_000_000)),
   FACE_MATCH_THRESHOLD: blankIsUnset(z.coerce.number().min(0).max(1).default(0.45)),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  FACE_DETECTOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  OBJECT_DETECTOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -45,6 +47,10 @@ export interface Config {
   readonly maxImagePixels: number;
   readonly faceMatchThreshold: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** A face detector from models/models.json (default `fr_detect`). */
+  readonly faceDetector: string | undefined;
+  /** An object detector from models.json, an Ultralytics YOLO `.onnx` path, or `none`. */
+  readonly objectDetector: string | undefined;
 }
 
 /** Raised when an environment variable has an unusable value. */
@@ -82,5 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     faceMatchThreshold: e.FACE_MATCH_THRESHOLD,
     logLevel: e.LOG_LEVEL,
+    faceDetector: e.FACE_DETECTOR,
+    objectDetector: e.OBJECT_DETECTOR,
   });
 }

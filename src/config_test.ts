@@ -59,6 +59,8 @@ Deno.test("loadConfig parses every variable", () => {
     MAX_IMAGE_PIXELS: "1000000",
     FACE_MATCH_THRESHOLD: "0.6",
     LOG_LEVEL: "debug",
+    FACE_DETECTOR: "blazeface_back_256",
+    OBJECT_DETECTOR: "/models/yolo11n.onnx",
   });
   assert.deepEqual({ ...config }, {
     host: "0.0.0.0",
@@ -74,6 +76,8 @@ Deno.test("loadConfig parses every variable", () => {
     maxImagePixels: 1_000_000,
     faceMatchThreshold: 0.6,
     logLevel: "debug",
+    faceDetector: "blazeface_back_256",
+    objectDetector: "/models/yolo11n.onnx",
   });
   assert.equal(loadConfig({ PORT: "0" }).port, 0);
   assert.equal(loadConfig({ REVERSE_PROMPT_PROVIDER: "gemini" }).reversePromptProvider, "gemini");

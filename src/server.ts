@@ -57,7 +57,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       size: config.workers,
       script: new URL("./workers/worker_main.ts", import.meta.url),
       name: "engine",
-      init: { vision: await visionInitFromCatalog() },
+      init: {
+        vision: await visionInitFromCatalog({
+          faceDetector: config.faceDetector,
+          objectDetector: config.objectDetector,
+        }),
+      },
     });
     await pool.ready();
   } catch (error) {

@@ -14,7 +14,12 @@ Deno.test("/healthz and /readyz report the database, workers, models and provide
     assert.equal(ready.body.database, "ok");
     assert.equal(ready.body.workers.size, 1);
     assert.ok(ready.body.workers.engines.includes("magick"));
-    assert.deepEqual(ready.body.models, ["faces:ultraface_rfb"]);
+    assert.deepEqual(ready.body.models, [
+      "faces:fr_detect",
+      "landmarks:fr_landmark",
+      "embeddings:fr_feature",
+      "objects:centernet",
+    ]);
     assert.equal(ready.body.reverse_prompt_provider, "local");
   } finally {
     await server.close();

@@ -10,6 +10,8 @@ import * as ort from "onnxruntime-web";
 import { sha256Hex } from "../npm/tarball.ts";
 import { convertTfjsGraph } from "./convert.ts";
 import type { CenterNetReference } from "./reference.ts";
+import { COCO_LABELS } from "../../src/vision/coco_labels.ts";
+import { decodeCenterNet } from "../../src/vision/centernet.ts";
 import {
   CENTERNET_INPUT,
   CENTERNET_OUTPUTS,
@@ -126,7 +128,44 @@ Deno.test("CenterNet converted to ONNX matches the original TFJS outputs", async
       `wh sum ${sum} vs ${reference.wh.sum}`,
     );
   });
+
+  await t.step("decoded detections equal the reference's", () => {
+    const options = {
+      scoreThreshold: 0.2,
+      nmsIou: 0.4,
+      maxDetections: 100,
+      width: CENTERNET_SIZE,
+      height: CENTERNET_SIZE,
+      labels: COCO_LABELS,
+    };
+    const [, grid, , classesCount] = reference.keypoints.shape;
+    const ours = decodeCenterNet({ heat, wh: sizes, grid, classes: classesCount }, options);
+    const theirs = decodeCenterNet(sparseReference(reference), options);
+    assert.ok(theirs.filter((d) => d.label === "person").length >= 3, "too few people");
+    assert.deepEqual(ours.map((d) => d.label), theirs.map((d) => d.label));
+    ours.forEach((d, i) => {
+      assert.ok(Math.abs(d.score - theirs[i].score) <= HEAT_TOLERANCE);
+      d.box.forEach((v, k) => assert.ok(Math.abs(v - theirs[i].box[k]) <= WH_TOLERANCE));
+    });
+  });
 });
+
+/**
+ * The reference keeps the top 200 heat-map values (all ≥ 0.177) and the sizes there. A cell
+ * ≥ 0.2 is a peak iff no neighbour is larger, and any larger neighbour is in that top list
+ * too, so decoding the sparse reference gives exactly the TFJS model's detections.
+ */
+function sparseReference(reference: CenterNetReference) {
+  const [, grid, , classes] = reference.keypoints.shape;
+  const heat = new Float32Array(grid * grid * classes);
+  const wh = new Float32Array(grid * grid * 4);
+  reference.top.index.forEach((index, k) => {
+    heat[index] = reference.top.value[k];
+    const pixel = Math.floor(index / classes);
+    wh.set(reference.top.wh.slice(k * 4, k * 4 + 4), pixel * 4);
+  });
+  return { heat, wh, grid, classes };
+}
 
 Deno.test("an unsupported op on the way to an output is named in the error", async () => {
   const { modelJson, weights } = await loadCenterNetFiles(CACHE_DIR);

@@ -17,6 +17,7 @@ import {
 } from "@imagemagick/magick-wasm";
 import { AppError, invalid } from "../errors.ts";
 import { type AcceptedFormat, isAccepted, MIME_OF, sniffFormat } from "./format.ts";
+import { type RgbImage, rgbImage } from "./raster.ts";
 
 /** Severity codes of ImageMagick warnings that mean the pixels are damaged. */
 const CORRUPT_SEVERITIES = new Set([325, 330, 335, 340, 350]);
@@ -156,6 +157,34 @@ export function withDecoded<T>(
   use: (image: IMagickImage) => T,
   settings?: MagickReadSettings,
 ): T {
+  const image = readChecked(bytes, settings);
+  try {
+    return use(image);
+  } finally {
+    image.dispose();
+  }
+}
+
+/**
+ * Decodes `bytes` (refusing damaged images), applies EXIF orientation and returns the
+ * upright image with its RGB pixels. The caller owns `image` and must dispose it.
+ */
+export function decodeUpright(bytes: Uint8Array): { image: IMagickImage; rgb: RgbImage } {
+  const image = readChecked(bytes);
+  try {
+    image.autoOrient();
+    const { width, height } = image;
+    const data = image.getPixels((pixels) => pixels.toByteArray(0, 0, width, height, "RGB"));
+    if (!data) throw new Error("ImageMagick returned no pixels for a decoded image.");
+    return { image, rgb: rgbImage(width, height, data.slice()) };
+  } catch (error) {
+    image.dispose();
+    throw error;
+  }
+}
+
+/** Reads `bytes` into a new image, or disposes it and throws a 422 when they are damaged. */
+function readChecked(bytes: Uint8Array, settings?: MagickReadSettings): IMagickImage {
   const image = MagickImage.create();
   const warnings: string[] = [];
   image.onWarning = (event) => {
@@ -163,17 +192,17 @@ export function withDecoded<T>(
     return 0;
   };
   try {
-    try {
-      if (settings) image.read(bytes, settings);
-      else image.read(bytes);
-    } catch (error) {
-      throw damaged(error);
-    }
-    if (warnings.length > 0) throw damaged(new Error(warnings[0]));
-    return use(image);
-  } finally {
+    if (settings) image.read(bytes, settings);
+    else image.read(bytes);
+  } catch (error) {
     image.dispose();
+    throw damaged(error);
   }
+  if (warnings.length > 0) {
+    image.dispose();
+    throw damaged(new Error(warnings[0]));
+  }
+  return image;
 }
 
 function damaged(cause: unknown): AppError {

@@ -1,55 +1,180 @@
 /**
  * The vision engine inside a pool worker: loads the configured ONNX models once and offers
- * their operations as worker handlers.
+ * `vision.analyze` — decode, orient, find faces, align and embed each, find objects, and cut
+ * padded crops — as one worker operation.
  *
  * @module
  */
-import { withDecoded } from "../imaging/magick_ops.ts";
-import type { Box } from "./geometry.ts";
-import { type FaceDetector, UltraFaceDetector } from "./face_detector.ts";
-import { prefetchedPixelSource } from "./magick_pixels.ts";
+import { type IMagickImage, MagickFormat, MagickGeometry } from "@imagemagick/magick-wasm";
+import { decodeUpright } from "../imaging/magick_ops.ts";
+import { alignFace, type Point } from "./alignment.ts";
+import type { VisionComponents, VisionModels } from "./adapters.ts";
+import { type Box, padBox, pixelBox } from "./geometry.ts";
+import type { RgbImage } from "../imaging/raster.ts";
+import { syntheticInput } from "./tensor_runner.ts";
 
-/** Which model files a worker loads (paths on disk). */
-export interface VisionInit {
-  readonly faceDetector?: { readonly path: string; readonly adapter: "ultraface_rfb" };
+/** Which models a worker loads (paths on disk), by role. */
+export type VisionInit = VisionModels;
+
+/** Padding added on every side of a crop, as a fraction of the box (SPEC §5.2). */
+export const CROP_PADDING = Object.freeze({ face: 0.3, object: 0.1 });
+
+/** A padded crop cut from the upright image. */
+export interface Crop {
+  /** The padded box, whole pixels of the upright image. */
+  readonly box: Box;
+  readonly mime: "image/jpeg" | "image/png";
+  readonly bytes: Uint8Array;
 }
 
 /** A face found in an image, in the upright image's pixels. */
-export interface FoundFace {
+export interface AnalyzedFace {
   readonly box: Box;
   readonly score: number;
+  /** Eye centres, nose tip, mouth corners; null without a landmark model. */
+  readonly landmarks: Point[] | null;
+  /** L2-normalised embedding; null without landmark and embedder models or when not asked. */
+  readonly embedding: Float32Array | null;
+  readonly crop: Crop | null;
 }
 
-/** The result of `faces.detect`. */
-export interface FaceDetection {
+/** An object found in an image. */
+export interface AnalyzedObject {
+  readonly box: Box;
+  readonly score: number;
+  readonly classId: number;
+  readonly label: string;
+  readonly crop: Crop | null;
+}
+
+/** What `vision.analyze` returns. */
+export interface ImageAnalysis {
+  /** Size of the upright image (EXIF orientation applied). */
   readonly width: number;
   readonly height: number;
-  readonly faces: FoundFace[];
+  readonly faces: AnalyzedFace[];
+  readonly objects: AnalyzedObject[];
+  /** Milliseconds spent per stage inside the worker. */
+  readonly timings: Record<string, number>;
 }
+
+/** The request of `vision.analyze`; every part defaults to on. */
+export interface AnalyzeRequest {
+  readonly bytes: Uint8Array;
+  readonly embeddings?: boolean;
+  readonly objects?: boolean;
+  readonly crops?: boolean;
+}
+
+/** The request of `vision.time_model` (benchmarks): run one model on a synthetic input. */
+export interface TimeModelRequest {
+  readonly engine: string;
+  readonly dims: readonly number[];
+  readonly warmup: number;
+  readonly runs: number;
+}
+
+type Outcome = { result: unknown; transfer?: Transferable[] };
 
 /** Loads the models named in `init`; returns the engine names and their handlers. */
 export async function loadVision(init: VisionInit): Promise<{
-  engines: string[];
-  handlers: Record<string, (payload: never) => Promise<{ result: unknown }>>;
+  engines: readonly string[];
+  handlers: Record<string, (payload: never) => Promise<Outcome>>;
 }> {
-  if (!init.faceDetector) return { engines: [], handlers: {} };
+  if (Object.keys(init).length === 0) return { engines: [], handlers: {} };
   // ORT is imported only here, inside a worker, and only when a model is configured.
-  const { loadOnnxModel } = await import("./ort_runner.ts");
-  const detector: FaceDetector = new UltraFaceDetector(
-    await loadOnnxModel(await Deno.readFile(init.faceDetector.path)),
-  );
+  const { loadVisionComponents } = await import("./adapters.ts");
+  const components = await loadVisionComponents(init);
   return {
-    engines: [`faces:${init.faceDetector.adapter}`],
+    engines: components.engines,
     handlers: {
-      "faces.detect": async (p: { bytes: Uint8Array }) => {
-        const source = withDecoded(p.bytes, (image) => {
-          image.autoOrient();
-          return prefetchedPixelSource(image, [detector.inputSize]);
-        });
-        const faces = await detector.detect(source);
-        const result: FaceDetection = { width: source.width, height: source.height, faces };
-        return { result };
+      "vision.analyze": async (request: AnalyzeRequest) => {
+        const result = await analyze(components, request);
+        const transfer: ArrayBuffer[] = [];
+        for (const item of [...result.faces, ...result.objects]) {
+          if (item.crop) transfer.push(item.crop.bytes.buffer as ArrayBuffer);
+        }
+        for (const face of result.faces) {
+          if (face.embedding) transfer.push(face.embedding.buffer as ArrayBuffer);
+        }
+        return { result, transfer };
+      },
+      "vision.time_model": async (request: TimeModelRequest) => {
+        const runner = components.runners[request.engine];
+        if (!runner) throw new Error(`No engine ${request.engine} is loaded in this worker.`);
+        const data = syntheticInput(request.dims);
+        const inputs = { [runner.inputNames[0]]: { data, dims: request.dims } };
+        const milliseconds: number[] = [];
+        for (let i = 0; i < request.warmup + request.runs; i++) {
+          const start = performance.now();
+          await runner.run(inputs);
+          if (i >= request.warmup) milliseconds.push(performance.now() - start);
+        }
+        return { result: milliseconds };
       },
     },
   };
+}
+
+async function analyze(
+  components: VisionComponents,
+  request: AnalyzeRequest,
+): Promise<ImageAnalysis> {
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (stage: string) => {
+    const now = performance.now();
+    timings[stage] = (timings[stage] ?? 0) + now - mark;
+    mark = now;
+  };
+  const { image, rgb } = decodeUpright(request.bytes);
+  try {
+    lap("decode");
+    const wantEmbeddings = request.embeddings ?? true;
+    const wantCrops = request.crops ?? true;
+    const detected = (await components.faceDetector?.detect(rgb)) ?? [];
+    lap("faces");
+    const faces: AnalyzedFace[] = [];
+    for (const face of detected) {
+      let landmarks: Point[] | null = null;
+      let embedding: Float32Array | null = null;
+      if (components.faceLandmarks) {
+        landmarks = await components.faceLandmarks.locate(rgb, face.box);
+        lap("landmarks");
+        if (wantEmbeddings && components.faceEmbedder) {
+          embedding = await components.faceEmbedder.embed(alignFace(rgb, landmarks));
+          lap("embeddings");
+        }
+      }
+      const crop = wantCrops ? cropOf(image, rgb, face.box, CROP_PADDING.face) : null;
+      lap("crops");
+      faces.push({ box: face.box, score: face.score, landmarks, embedding, crop });
+    }
+    const objects: AnalyzedObject[] = [];
+    if ((request.objects ?? true) && components.objectDetector) {
+      const found = await components.objectDetector.detect(rgb);
+      lap("objects");
+      for (const object of found) {
+        const crop = wantCrops ? cropOf(image, rgb, object.box, CROP_PADDING.object) : null;
+        objects.push({ ...object, crop });
+      }
+      lap("crops");
+    }
+    return { width: rgb.width, height: rgb.height, faces, objects, timings };
+  } finally {
+    image.dispose();
+  }
+}
+
+function cropOf(image: IMagickImage, rgb: RgbImage, box: Box, padding: number): Crop {
+  const padded = pixelBox(padBox(box, padding, rgb.width, rgb.height));
+  const [x1, y1, x2, y2] = padded;
+  const png = image.hasAlpha;
+  const bytes = image.clone((copy) => {
+    copy.crop(new MagickGeometry(x1, y1, Math.max(1, x2 - x1), Math.max(1, y2 - y1)));
+    copy.resetPage();
+    copy.quality = 90;
+    return copy.write(png ? MagickFormat.Png : MagickFormat.Jpeg, (data) => data.slice());
+  });
+  return { box: padded, mime: png ? "image/png" : "image/jpeg", bytes };
 }

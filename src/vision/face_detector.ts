@@ -3,32 +3,18 @@
  *
  * The default adapter is the Ultra-Light RFB-320 detector (`fr_detect.onnx`): measured on
  * the six face-api demo photos it found all 22 faces with no false box at ~14 ms per photo
- * on one thread (NOTES-models.md; BlazeFace back-256 also finds 22 but takes 19–32 ms).
+ * on one thread (NOTES-models.md; BlazeFace back-256 also finds 22 but takes 19–32 ms and
+ * needs anchor decoding in JavaScript).
  *
  * @module
  */
-import { type Detection, nonMaxSuppression } from "./geometry.ts";
+import { clampBox, type Detection, nonMaxSuppression } from "./geometry.ts";
+import { resize, type RgbImage, toPlanar } from "../imaging/raster.ts";
+import type { TensorRunner } from "./tensor_runner.ts";
 
-/** Where a detector gets pixels: the oriented image, resampled to what the model needs. */
-export interface PixelSource {
-  readonly width: number;
-  readonly height: number;
-  /** Interleaved RGB bytes of the whole image stretched to `width`×`height`. */
-  rgb(width: number, height: number): Uint8Array;
-}
-
-/** Runs one ONNX model: named float inputs in, named float outputs out. */
-export interface TensorRunner {
-  run(
-    inputs: Record<string, { data: Float32Array; dims: readonly number[] }>,
-  ): Promise<Record<string, Float32Array>>;
-}
-
-/** Finds faces; boxes are in the source image's pixels. */
+/** Finds faces; boxes are in the image's pixels. */
 export interface FaceDetector {
-  /** The size the model's input is resampled to (callers may prepare it in advance). */
-  readonly inputSize: { readonly width: number; readonly height: number };
-  detect(source: PixelSource): Promise<Detection[]>;
+  detect(image: RgbImage): Promise<Detection[]>;
 }
 
 /** Tunables of the RFB-320 adapter. */
@@ -44,7 +30,6 @@ const INPUT_HEIGHT = 240;
 
 /** The RFB-320 ("UltraFace") detector: its box decoding is inside the graph. */
 export class UltraFaceDetector implements FaceDetector {
-  readonly inputSize = Object.freeze({ width: INPUT_WIDTH, height: INPUT_HEIGHT });
   readonly #runner: TensorRunner;
   readonly #scoreThreshold: number;
   readonly #nmsIou: number;
@@ -55,38 +40,26 @@ export class UltraFaceDetector implements FaceDetector {
     this.#nmsIou = options.nmsIou ?? 0.4;
   }
 
-  async detect(source: PixelSource): Promise<Detection[]> {
-    const rgb = source.rgb(INPUT_WIDTH, INPUT_HEIGHT);
-    const plane = INPUT_WIDTH * INPUT_HEIGHT;
-    const input = new Float32Array(3 * plane);
-    // The model wants planar RGB (NCHW) scaled to about [-1, 1].
-    for (let i = 0; i < plane; i++) {
-      input[i] = (rgb[i * 3] - 127) / 128;
-      input[plane + i] = (rgb[i * 3 + 1] - 127) / 128;
-      input[2 * plane + i] = (rgb[i * 3 + 2] - 127) / 128;
-    }
+  async detect(image: RgbImage): Promise<Detection[]> {
+    // The model wants the whole photo stretched to 320×240, planar RGB in about [-1, 1].
+    const input = toPlanar(resize(image, INPUT_WIDTH, INPUT_HEIGHT), 127, 128);
     const out = await this.#runner.run({
       input: { data: input, dims: [1, 3, INPUT_HEIGHT, INPUT_WIDTH] },
     });
-    const { scores, boxes } = out;
+    const scores = out.scores.data;
+    const boxes = out.boxes.data;
     const found: Detection[] = [];
     for (let i = 0; i < scores.length / 2; i++) {
       const score = scores[i * 2 + 1];
       if (score < this.#scoreThreshold) continue;
-      found.push({
-        score,
-        box: [
-          clamp(boxes[i * 4] * source.width, source.width),
-          clamp(boxes[i * 4 + 1] * source.height, source.height),
-          clamp(boxes[i * 4 + 2] * source.width, source.width),
-          clamp(boxes[i * 4 + 3] * source.height, source.height),
-        ],
-      });
+      const box = [
+        boxes[i * 4] * image.width,
+        boxes[i * 4 + 1] * image.height,
+        boxes[i * 4 + 2] * image.width,
+        boxes[i * 4 + 3] * image.height,
+      ] as const;
+      found.push({ score, box: clampBox(box, image.width, image.height) });
     }
     return nonMaxSuppression(found, this.#nmsIou);
   }
-}
-
-function clamp(value: number, max: number): number {
-  return Math.min(max, Math.max(0, value));
 }

@@ -54,3 +54,18 @@ export function padBox(box: Box, fraction: number, width: number, height: number
     Math.min(height, box[3] + padY),
   ];
 }
+
+/** The box limited to a `width`×`height` image. */
+export function clampBox(box: Box, width: number, height: number): Box {
+  return [
+    Math.min(width, Math.max(0, box[0])),
+    Math.min(height, Math.max(0, box[1])),
+    Math.min(width, Math.max(0, box[2])),
+    Math.min(height, Math.max(0, box[3])),
+  ];
+}
+
+/** The box with its edges rounded outwards to whole pixels (for cropping). */
+export function pixelBox(box: Box): Box {
+  return [Math.floor(box[0]), Math.floor(box[1]), Math.ceil(box[2]), Math.ceil(box[3])];
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import * as ort from "onnxruntime-web";
-import type { TensorRunner } from "./face_detector.ts";
+import type { FloatTensor, TensorRunner } from "./tensor_runner.ts";
 
 /** One thread per session: on a 2-core machine several workers beat threads per worker. */
 export const ORT_THREADS = 1;
@@ -15,14 +15,19 @@ export async function loadOnnxModel(bytes: Uint8Array): Promise<TensorRunner> {
   ort.env.wasm.numThreads = ORT_THREADS;
   const session = await ort.InferenceSession.create(bytes);
   return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
     async run(inputs) {
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, input] of Object.entries(inputs)) {
         feeds[name] = new ort.Tensor("float32", input.data, input.dims);
       }
       const results = await session.run(feeds);
-      const out: Record<string, Float32Array> = {};
-      for (const [name, tensor] of Object.entries(results)) out[name] = tensor.data as Float32Array;
+      const out: Record<string, FloatTensor> = {};
+      for (const [name, tensor] of Object.entries(results)) {
+        out[name] = { data: tensor.data as Float32Array, dims: tensor.dims };
+        tensor.dispose();
+      }
       return out;
     },
   };
