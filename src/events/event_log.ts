@@ -1,0 +1,102 @@
+/**
+ * The durable side of live progress: every frame is a row of `events`, so a client that
+ * reconnects with `since` gets exactly what it missed, and retention is bounded.
+ *
+ * @module
+ */
+import type { Db } from "../db/database.ts";
+import type { Frame, FrameType, Topic } from "./frames.ts";
+
+/** What a caller records; `seq` and `ts` are assigned here. */
+export interface NewFrame {
+  readonly topic: Topic;
+  readonly type: FrameType;
+  readonly jobId: string | null;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** Stores a frame and returns it with its `seq`. */
+export async function appendFrame(db: Db, frame: NewFrame): Promise<Frame> {
+  const ts = new Date().toISOString();
+  const row = await db.insertInto("events")
+    .values({
+      job_id: frame.jobId,
+      topic: frame.topic,
+      type: frame.type,
+      payload: JSON.stringify(frame.payload),
+      created_at: ts,
+    })
+    .returning("seq")
+    .executeTakeFirstOrThrow();
+  return toFrame({ seq: row.seq, ts, ...frame });
+}
+
+/** Frames of `topics` with `seq > since`, oldest first (at most `limit`). */
+export async function framesSince(
+  db: Db,
+  topics: readonly Topic[],
+  since: number,
+  limit = 10_000,
+): Promise<Frame[]> {
+  if (topics.length === 0) return [];
+  const rows = await db.selectFrom("events")
+    .selectAll()
+    .where("topic", "in", [...topics])
+    .where("seq", ">", since)
+    .orderBy("seq")
+    .limit(limit)
+    .execute();
+  return rows.map((row) =>
+    toFrame({
+      seq: row.seq,
+      ts: row.created_at,
+      topic: row.topic as Topic,
+      type: row.type as FrameType,
+      jobId: row.job_id,
+      payload: JSON.parse(row.payload),
+    })
+  );
+}
+
+/** The highest `seq` recorded so far (0 when none). */
+export async function lastSeq(db: Db): Promise<number> {
+  const row = await db.selectFrom("events")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/**
+ * Bounded retention: keeps the newest `keepPerTopic` frames of every topic and drops the
+ * rest. Returns how many frames were removed.
+ */
+export async function pruneFrames(db: Db, keepPerTopic: number): Promise<number> {
+  const result = await db.deleteFrom("events")
+    .where("seq", "in", (eb) =>
+      eb.selectFrom("events as e")
+        .select("e.seq")
+        .where(
+          (inner) =>
+            inner.selectFrom("events as newer")
+              .select((f) => f.fn.countAll().as("n"))
+              .whereRef("newer.topic", "=", "e.topic")
+              .whereRef("newer.seq", ">", "e.seq"),
+          ">=",
+          keepPerTopic,
+        ))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+function toFrame(
+  parts: NewFrame & { readonly seq: number; readonly ts: string },
+): Frame {
+  return {
+    ...parts.payload,
+    seq: parts.seq,
+    topic: parts.topic,
+    ts: parts.ts,
+    type: parts.type,
+    job_id: parts.jobId,
+  };
+}

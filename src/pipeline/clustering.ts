@@ -1,0 +1,93 @@
+/**
+ * Face clustering into identities: average-linkage agglomeration over cosine similarity with
+ * a cannot-link rule (two faces of one photo are never one person) and hand-locked groups
+ * that stay exactly as the user left them. Pure: no I/O.
+ *
+ * @module
+ */
+import { cosineSimilarity } from "../vision/face_embedder.ts";
+
+/** A face to cluster. */
+export interface ClusterFace {
+  readonly id: string;
+  /** The upload the face comes from; faces of one photo never share a cluster. */
+  readonly photoId: string;
+  /** L2-normalised embedding. */
+  readonly embedding: Float32Array;
+}
+
+/** Options of {@linkcode clusterFaces}. */
+export interface ClusterOptions {
+  /** Minimum average cosine similarity for two clusters to merge. */
+  readonly threshold: number;
+  /** Groups fixed by hand (face ids); they are neither merged nor grown. */
+  readonly locked?: readonly (readonly string[])[];
+}
+
+/**
+ * Groups faces into identities. Returns each cluster's face ids, clusters ordered by their
+ * first face's position in `faces`, members in input order — deterministic for equal input.
+ */
+export function clusterFaces(faces: readonly ClusterFace[], options: ClusterOptions): string[][] {
+  const index = new Map(faces.map((face, i) => [face.id, i]));
+  const lockedIds = new Set(options.locked?.flat() ?? []);
+  interface Group {
+    members: number[];
+    photos: Set<string>;
+    locked: boolean;
+  }
+  const groups: Group[] = [];
+  for (const ids of options.locked ?? []) {
+    const members = ids.map((id) => index.get(id)).filter((i): i is number => i !== undefined);
+    if (members.length > 0) {
+      groups.push({ members, photos: new Set(members.map((i) => faces[i].photoId)), locked: true });
+    }
+  }
+  faces.forEach((face, i) => {
+    if (!lockedIds.has(face.id)) {
+      groups.push({ members: [i], photos: new Set([face.photoId]), locked: false });
+    }
+  });
+
+  const n = faces.length;
+  const similarity = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const s = cosineSimilarity(faces[i].embedding, faces[j].embedding);
+      similarity[i * n + j] = s;
+      similarity[j * n + i] = s;
+    }
+  }
+  const linkage = (a: Group, b: Group) => {
+    let sum = 0;
+    for (const i of a.members) for (const j of b.members) sum += similarity[i * n + j];
+    return sum / (a.members.length * b.members.length);
+  };
+  const canMerge = (a: Group, b: Group) =>
+    !a.locked && !b.locked && ![...a.photos].some((photo) => b.photos.has(photo));
+
+  while (true) {
+    let best = -Infinity;
+    let pair: [number, number] | null = null;
+    for (let a = 0; a < groups.length; a++) {
+      for (let b = a + 1; b < groups.length; b++) {
+        if (!canMerge(groups[a], groups[b])) continue;
+        const score = linkage(groups[a], groups[b]);
+        if (score >= options.threshold && score > best) {
+          best = score;
+          pair = [a, b];
+        }
+      }
+    }
+    if (!pair) break;
+    const [a, b] = pair;
+    const merged = groups[a];
+    merged.members.push(...groups[b].members);
+    for (const photo of groups[b].photos) merged.photos.add(photo);
+    groups.splice(b, 1);
+  }
+  return groups
+    .map((group) => group.members.sort((x, y) => x - y))
+    .sort((x, y) => x[0] - y[0])
+    .map((members) => members.map((i) => faces[i].id));
+}

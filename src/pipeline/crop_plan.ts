@@ -1,0 +1,126 @@
+/**
+ * Which detections of one upload become extracted assets, with which type and parent
+ * (SPEC §5.2 step 2). Pure: the worker's analysis in, a plan out.
+ *
+ * @module
+ */
+import type { AssetType } from "../registry/vocabulary.ts";
+import { area, type Box } from "../vision/geometry.ts";
+
+/** A detection as the planner needs it. */
+export interface PlannableDetection {
+  readonly box: Box;
+  readonly score: number;
+  /** COCO label for objects; faces have none. */
+  readonly label?: string;
+}
+
+/** Limits of what is kept (SPEC §5.2: faces < 32 px and objects < 2 % are noise). */
+export interface CropPlanOptions {
+  readonly minFaceSide: number;
+  readonly minObjectFraction: number;
+  readonly maxPerImage: number;
+}
+
+/** The defaults of {@linkcode CropPlanOptions}. */
+export const DEFAULT_CROP_PLAN: CropPlanOptions = Object.freeze({
+  minFaceSide: 32,
+  minObjectFraction: 0.02,
+  maxPerImage: 24,
+});
+
+/** One extracted asset to create. */
+export interface PlannedCrop {
+  /** Position in the plan; `parent` refers to it. */
+  readonly key: number;
+  readonly role: "face" | "person" | "object";
+  readonly assetType: AssetType;
+  readonly detectionClass: string;
+  readonly confidence: number;
+  readonly box: Box;
+  /** Which input detection this is (index into faces or objects). */
+  readonly source: { readonly kind: "face" | "object"; readonly index: number };
+  /** The key of the person crop that contains this face, or null. */
+  readonly parent: number | null;
+}
+
+const VEHICLES = new Set([
+  "car",
+  "truck",
+  "bus",
+  "motorcycle",
+  "bicycle",
+  "boat",
+  "train",
+  "airplane",
+]);
+const PROPS = new Set(["chair", "couch", "bed", "dining table", "bench", "toilet"]);
+
+/** The asset type of a detection class (SPEC §5.2). */
+export function assetTypeOfClass(label: string): AssetType {
+  if (label === "person" || label === "face") return "CHARACTER";
+  if (VEHICLES.has(label)) return "VEHICLE";
+  if (PROPS.has(label)) return "PROP";
+  return "OBJECT";
+}
+
+/**
+ * Plans the crops of one image: drops boxes that are too small, keeps at most
+ * `maxPerImage` (faces first, then by confidence), and gives each face the smallest person
+ * box that contains its centre as parent. Persons and objects come before faces, so a
+ * parent is always created before its children.
+ */
+export function planCrops(
+  image: { readonly width: number; readonly height: number },
+  faces: readonly PlannableDetection[],
+  objects: readonly PlannableDetection[],
+  options: CropPlanOptions = DEFAULT_CROP_PLAN,
+): PlannedCrop[] {
+  const minObjectArea = options.minObjectFraction * image.width * image.height;
+  const keptFaces = faces
+    .map((face, index) => ({ face, index }))
+    .filter(({ face }) =>
+      Math.min(face.box[2] - face.box[0], face.box[3] - face.box[1]) >= options.minFaceSide
+    )
+    .sort((a, b) => b.face.score - a.face.score)
+    .slice(0, options.maxPerImage);
+  const keptObjects = objects
+    .map((object, index) => ({ object, index }))
+    .filter(({ object }) => area(object.box) >= minObjectArea)
+    .sort((a, b) => b.object.score - a.object.score)
+    .slice(0, Math.max(0, options.maxPerImage - keptFaces.length));
+
+  const plan: PlannedCrop[] = [];
+  for (const { object, index } of keptObjects) {
+    const label = object.label ?? "object";
+    plan.push({
+      key: plan.length,
+      role: label === "person" ? "person" : "object",
+      assetType: assetTypeOfClass(label),
+      detectionClass: label,
+      confidence: object.score,
+      box: object.box,
+      source: { kind: "object", index },
+      parent: null,
+    });
+  }
+  const persons = plan.filter((crop) => crop.role === "person");
+  for (const { face, index } of keptFaces) {
+    const cx = (face.box[0] + face.box[2]) / 2;
+    const cy = (face.box[1] + face.box[3]) / 2;
+    const parent = persons
+      .filter((p) => cx >= p.box[0] && cx <= p.box[2] && cy >= p.box[1] && cy <= p.box[3])
+      .sort((a, b) => area(a.box) - area(b.box))[0];
+    plan.push({
+      key: plan.length,
+      role: "face",
+      assetType: "CHARACTER",
+      detectionClass: "face",
+      confidence: face.score,
+      box: face.box,
+      source: { kind: "face", index },
+      parent: parent?.key ?? null,
+    });
+  }
+  return plan;
+}
