@@ -66,8 +66,8 @@ export function assetTypeOfClass(label: string): AssetType {
 
 /**
  * Plans the crops of one image: drops boxes that are too small, keeps at most
- * `maxPerImage` (faces first, then by confidence), and gives each face the smallest person
- * box that contains its centre as parent. Persons and objects come before faces, so a
+ * `maxPerImage` (faces first, then by confidence), and gives each face the person box it
+ * belongs to (see {@linkcode parentOf}) as parent. Persons and objects come before faces, so a
  * parent is always created before its children.
  */
 export function planCrops(
@@ -106,11 +106,7 @@ export function planCrops(
   }
   const persons = plan.filter((crop) => crop.role === "person");
   for (const { face, index } of keptFaces) {
-    const cx = (face.box[0] + face.box[2]) / 2;
-    const cy = (face.box[1] + face.box[3]) / 2;
-    const parent = persons
-      .filter((p) => cx >= p.box[0] && cx <= p.box[2] && cy >= p.box[1] && cy <= p.box[3])
-      .sort((a, b) => area(a.box) - area(b.box))[0];
+    const parent = parentOf(face.box, persons);
     plan.push({
       key: plan.length,
       role: "face",
@@ -123,4 +119,31 @@ export function planCrops(
     });
   }
   return plan;
+}
+
+/** How much of `inner` lies inside `outer` (0..1). */
+function insideFraction(inner: Box, outer: Box): number {
+  const overlap = area([
+    Math.max(inner[0], outer[0]),
+    Math.max(inner[1], outer[1]),
+    Math.min(inner[2], outer[2]),
+    Math.min(inner[3], outer[3]),
+  ]);
+  return area(inner) > 0 ? overlap / area(inner) : 0;
+}
+
+/**
+ * The person a face belongs to. In group photos person boxes overlap, so "contains the face"
+ * is not enough: a head sits in the upper part of its own body's box, while a neighbour's
+ * box reaches it with its lower part. Prefer boxes that hold the face in their upper 60 %,
+ * then the smallest.
+ */
+function parentOf(face: Box, persons: readonly PlannedCrop[]): PlannedCrop | undefined {
+  const cy = (face[1] + face[3]) / 2;
+  const holding = persons.filter((person) => insideFraction(face, person.box) >= 0.8);
+  const upper = holding.filter((person) =>
+    (cy - person.box[1]) / (person.box[3] - person.box[1]) <= 0.6
+  );
+  const bySize = (a: PlannedCrop, b: PlannedCrop) => area(a.box) - area(b.box);
+  return [...upper].sort(bySize)[0] ?? [...holding].sort(bySize)[0];
 }

@@ -29,6 +29,21 @@ Deno.test("a face's parent is the smallest person box around it", () => {
   assert.deepEqual(face1.source, { kind: "face", index: 0 });
 });
 
+Deno.test("overlapping people: a face belongs to the box whose upper part holds it", () => {
+  // sample5.jpg: the bottom-left woman's face is also inside the lower part of the box of
+  // the woman behind her, which is smaller than her own box.
+  const plan = planCrops(
+    { width: 1920, height: 1398 },
+    [{ box: [372, 886, 551, 1164], score: 0.9 }],
+    [
+      { box: [360, 339, 700, 1180], score: 0.5, label: "person" }, // behind, smaller
+      { box: [64, 800, 773, 1398], score: 0.4, label: "person" }, // her own
+    ],
+  );
+  assert.equal(plan[2].role, "face");
+  assert.equal(plan[2].parent, 1);
+});
+
 Deno.test("small boxes are dropped and at most maxPerImage are kept, faces first", () => {
   const plan = planCrops(
     IMAGE,
