@@ -4,11 +4,10 @@
  * and the 0..1 scaling too. ORT runs on this test's thread, so this file starts no Workers.
  */
 import assert from "node:assert/strict";
-import * as ort from "onnxruntime-web";
 import { DataType, encodeModel } from "../../scripts/tfjs_to_onnx/onnx_proto.ts";
 import { OnnxBuilder } from "../../scripts/tfjs_to_onnx/onnx_builder.ts";
 import { rgbImage } from "../imaging/raster.ts";
-import type { FloatTensor, TensorRunner } from "./tensor_runner.ts";
+import { loadOnnxModel } from "./ort_runner.ts";
 import { decodeYolo, YoloDetector } from "./yolo.ts";
 
 const SIZE = 64;
@@ -56,30 +55,8 @@ function yoloLikeModel(): Uint8Array {
   });
 }
 
-async function runnerOf(bytes: Uint8Array): Promise<TensorRunner> {
-  ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(bytes);
-  return {
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(inputs) {
-      const feeds = Object.fromEntries(
-        Object.entries(inputs).map((
-          [name, t],
-        ) => [name, new ort.Tensor("float32", t.data, t.dims)]),
-      );
-      const out = await session.run(feeds);
-      return Object.fromEntries(
-        Object.entries(out).map((
-          [name, t],
-        ): [string, FloatTensor] => [name, { data: t.data as Float32Array, dims: t.dims }]),
-      );
-    },
-  };
-}
-
 Deno.test("YOLO: a known output is decoded, letterboxed back and suppressed per class", async () => {
-  const detector = new YoloDetector(await runnerOf(yoloLikeModel()), {
+  const detector = new YoloDetector(await loadOnnxModel(yoloLikeModel()), {
     inputSize: SIZE,
     labels: ["cat", "dog"],
   });
