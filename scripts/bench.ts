@@ -15,11 +15,12 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { fixturePhoto } from "../tests/fixtures/photos.ts";
+import { loadConfig } from "../src/config.ts";
 import type { AnalyzeRequest, ImageAnalysis, TimeModelRequest } from "../src/vision/engine.ts";
 import { loadModelCatalog, modelPath } from "../src/vision/model_catalog.ts";
 import { ORT_THREADS } from "../src/vision/ort_runner.ts";
 import { visionInitFromCatalog } from "../src/vision/vision_init.ts";
-import type { VisionModels } from "../src/vision/adapters.ts";
+import type { VisionModels } from "../src/vision/vision_models.ts";
 import { WorkerPool } from "../src/workers/pool.ts";
 import { summarize } from "./bench/stats.ts";
 
@@ -43,7 +44,8 @@ const args = parseArgs({
 });
 const RUNS = Number(args.values.runs);
 const ROUNDS = Number(args.values.rounds);
-const POOL_SIZE = Number(args.values.workers ?? navigator.hardwareConcurrency ?? 2);
+// The service's own default pool size (WORKERS, else one worker per core).
+const POOL_SIZE = Number(args.values.workers ?? loadConfig().workers);
 
 function progress(message: string): void {
   console.error(`bench: ${message}`);

@@ -9,26 +9,12 @@ import { ArcFaceEmbedder, type FaceEmbedder } from "./face_embedder.ts";
 import { type FaceDetector, UltraFaceDetector } from "./face_detector.ts";
 import { BlazeFaceDetector } from "./blazeface.ts";
 import { type FaceLandmarker, Landmark68 } from "./landmarks.ts";
-import type { AdapterKind } from "./model_catalog.ts";
+import { ADAPTER_ROLE, type AdapterKind } from "./model_catalog.ts";
+import { VISION_PARTS, type VisionModels, type VisionPart } from "./vision_models.ts";
 import type { ObjectDetector } from "./object_detector.ts";
 import { loadOnnxModel } from "./ort_runner.ts";
 import type { TensorRunner } from "./tensor_runner.ts";
 import { YoloDetector } from "./yolo.ts";
-
-/** A model for one role: its file and how to drive it. */
-export interface ModelRef {
-  readonly name: string;
-  readonly path: string;
-  readonly adapter: AdapterKind;
-}
-
-/** The models a worker loads, by role; a role left out is simply not offered. */
-export interface VisionModels {
-  readonly faceDetector?: ModelRef;
-  readonly faceLandmarks?: ModelRef;
-  readonly faceEmbedder?: ModelRef;
-  readonly objectDetector?: ModelRef;
-}
 
 /** The loaded components. */
 export interface VisionComponents {
@@ -51,30 +37,16 @@ const BUILD: Readonly<Record<AdapterKind, (runner: TensorRunner) => unknown>> = 
   yolo: (runner) => new YoloDetector(runner),
 });
 
-const ROLE_OF: Readonly<Record<keyof VisionModels, AdapterKind[]>> = Object.freeze({
-  faceDetector: ["ultraface_rfb", "blazeface"],
-  faceLandmarks: ["landmark68"],
-  faceEmbedder: ["arcface"],
-  objectDetector: ["centernet", "yolo"],
-});
-
-const ENGINE_PREFIX: Readonly<Record<keyof VisionModels, string>> = Object.freeze({
-  faceDetector: "faces",
-  faceLandmarks: "landmarks",
-  faceEmbedder: "embeddings",
-  objectDetector: "objects",
-});
-
 /** Loads every configured model once (one ONNX session each). */
 export async function loadVisionComponents(models: VisionModels): Promise<VisionComponents> {
   const loaded: Record<string, unknown> = {};
   const engines: string[] = [];
   const runners: Record<string, TensorRunner> = {};
-  for (const role of Object.keys(ROLE_OF) as (keyof VisionModels)[]) {
-    const ref = models[role];
+  for (const part of Object.keys(VISION_PARTS) as VisionPart[]) {
+    const ref = models[part];
     if (!ref) continue;
-    if (!ROLE_OF[role].includes(ref.adapter)) {
-      throw new Error(`Model ${ref.name} (adapter ${ref.adapter}) cannot serve as ${role}.`);
+    if (ADAPTER_ROLE[ref.adapter] !== VISION_PARTS[part].role) {
+      throw new Error(`Model ${ref.name} (adapter ${ref.adapter}) cannot serve as ${part}.`);
     }
     let runner: TensorRunner;
     try {
@@ -85,8 +57,8 @@ export async function loadVisionComponents(models: VisionModels): Promise<Vision
           "Run `deno task models` to fetch and verify the model files.",
       );
     }
-    loaded[role] = BUILD[ref.adapter](runner);
-    const engine = `${ENGINE_PREFIX[role]}:${ref.name}`;
+    loaded[part] = BUILD[ref.adapter](runner);
+    const engine = `${VISION_PARTS[part].engine}:${ref.name}`;
     engines.push(engine);
     runners[engine] = runner;
   }

@@ -8,7 +8,8 @@
 import { type IMagickImage, MagickFormat, MagickGeometry } from "@imagemagick/magick-wasm";
 import { decodeUpright } from "../imaging/magick_ops.ts";
 import { alignFace, type Point } from "./alignment.ts";
-import type { VisionComponents, VisionModels } from "./adapters.ts";
+import type { VisionComponents } from "./adapters.ts";
+import type { VisionModels } from "./vision_models.ts";
 import { type Box, padBox, pixelBox } from "./geometry.ts";
 import type { RgbImage } from "../imaging/raster.ts";
 import { syntheticInput } from "./tensor_runner.ts";

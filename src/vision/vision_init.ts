@@ -4,32 +4,17 @@
  *
  * @module
  */
-import type { ModelRef, VisionModels } from "./adapters.ts";
 import { ADAPTER_ROLE, loadModelCatalog, type ModelEntry, modelPath } from "./model_catalog.ts";
-import type { ModelRole } from "./model_catalog.ts";
+import {
+  type ModelRef,
+  VISION_PARTS,
+  type VisionModels,
+  type VisionPart,
+} from "./vision_models.ts";
 import { fileExists } from "../storage/file_exists.ts";
 
-/** The catalog entry used for each role unless configured otherwise (chosen by measurement). */
-export const DEFAULT_VISION_MODELS: Readonly<Record<keyof VisionModels, string>> = Object
-  .freeze({
-    faceDetector: "fr_detect",
-    faceLandmarks: "fr_landmark",
-    faceEmbedder: "fr_feature",
-    objectDetector: "centernet",
-  });
-
-const ROLE: Readonly<Record<keyof VisionModels, ModelRole>> = Object.freeze({
-  faceDetector: "face_detector",
-  faceLandmarks: "face_landmarks",
-  faceEmbedder: "face_embedder",
-  objectDetector: "object_detector",
-});
-
-/** Choices from the configuration: a catalog name, a `.onnx` path (YOLO), or `none`. */
-export interface VisionChoice {
-  readonly faceDetector?: string;
-  readonly objectDetector?: string;
-}
+/** Choices from the configuration, by part: a catalog name, a `.onnx` path (YOLO), or `none`. */
+export type VisionChoice = { readonly [part in VisionPart]?: string };
 
 /**
  * The vision settings for the workers. A default model whose file is missing is left out
@@ -39,29 +24,29 @@ export interface VisionChoice {
 export async function visionInitFromCatalog(choice: VisionChoice = {}): Promise<VisionModels> {
   const catalog = await loadModelCatalog();
   const models: Record<string, ModelRef> = {};
-  for (const role of Object.keys(DEFAULT_VISION_MODELS) as (keyof VisionModels)[]) {
-    const chosen = role === "faceDetector" || role === "objectDetector" ? choice[role] : undefined;
-    const variable = role === "faceDetector" ? "FACE_DETECTOR" : "OBJECT_DETECTOR";
+  for (const part of Object.keys(VISION_PARTS) as VisionPart[]) {
+    const { role, defaultModel, variable } = VISION_PARTS[part];
+    const chosen = variable ? choice[part] : undefined;
     if (chosen === "none") continue;
-    if (chosen?.endsWith(".onnx") && role === "objectDetector") {
+    if (chosen?.endsWith(".onnx") && part === "objectDetector") {
       if (!await fileExists(chosen)) {
         throw new Error(`${variable}=${chosen}: the file does not exist; give a readable path.`);
       }
-      models[role] = { name: "yolo", path: chosen, adapter: "yolo" };
+      models[part] = { name: "yolo", path: chosen, adapter: "yolo" };
       continue;
     }
-    const name = chosen ?? DEFAULT_VISION_MODELS[role];
+    const name = chosen ?? defaultModel;
     const entry: ModelEntry | undefined = catalog.find((model) => model.name === name);
-    if (!entry || ADAPTER_ROLE[entry.adapter] !== ROLE[role]) {
+    if (!entry || ADAPTER_ROLE[entry.adapter] !== role) {
       if (!chosen) continue;
-      const options = catalog.filter((model) => model.role === ROLE[role]).map((m) => m.name);
+      const options = catalog.filter((model) => model.role === role).map((model) => model.name);
       throw new Error(
-        `${variable}=${chosen} is not a ${ROLE[role]} in models/models.json: use one of ` +
-          `${options.join(", ")}${role === "objectDetector" ? ", a YOLO .onnx path" : ""} or none.`,
+        `${variable}=${chosen} is not a ${role} in models/models.json: use one of ` +
+          `${options.join(", ")}${part === "objectDetector" ? ", a YOLO .onnx path" : ""} or none.`,
       );
     }
     const path = modelPath(entry);
-    if (await fileExists(path)) models[role] = { name, path, adapter: entry.adapter };
+    if (await fileExists(path)) models[part] = { name, path, adapter: entry.adapter };
     else if (chosen) {
       throw new Error(`${variable}=${chosen}: ${path} is missing; run \`deno task models\`.`);
     }
