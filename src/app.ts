@@ -15,7 +15,12 @@ import { bearerAuth } from "./api/middleware/auth.ts";
 import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
 import { serviceRoutes } from "./api/routes/service.ts";
+import { identityRoutes } from "./api/routes/identities.ts";
+import { processingRoutes } from "./api/routes/processing.ts";
+import type { WebSocketEndpoint } from "./api/ws.ts";
+import type { EventHub } from "./events/event_hub.ts";
 import type { ImageService } from "./imaging/image_service.ts";
+import type { JobRunner } from "./jobs/job_runner.ts";
 import type { BlobStore } from "./storage/blob_store.ts";
 import type { WorkerPool } from "./workers/pool.ts";
 
@@ -26,6 +31,9 @@ export interface Services {
   readonly blobs: BlobStore;
   readonly pool: WorkerPool;
   readonly images: ImageService;
+  readonly hub: EventHub;
+  readonly runner: JobRunner;
+  readonly websocket: WebSocketEndpoint;
 }
 
 /** Bodies of JSON requests are small; only uploads carry images. */
@@ -84,7 +92,18 @@ export function createApp(services: Services): Hono {
   const deps = { db: services.db, blobs: services.blobs, images: services.images };
   api.route("/", manifestRoutes(deps));
   api.route("/", assetRoutes(deps));
+  api.route("/", identityRoutes(deps));
+  api.route(
+    "/",
+    processingRoutes({
+      db: services.db,
+      blobs: services.blobs,
+      hub: services.hub,
+      runner: services.runner,
+    }),
+  );
   app.route("/api", api);
+  app.route("/", services.websocket.routes);
 
   app.use("/*", serveStatic({ root: new URL("../static", import.meta.url).pathname }));
   return app;

@@ -30,6 +30,8 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   FACE_DETECTOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   OBJECT_DETECTOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  JOB_CONCURRENCY: blankIsUnset(intFrom(1, 16).default(2)),
+  MAX_CROPS_PER_IMAGE: blankIsUnset(intFrom(1, 200).default(24)),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -51,6 +53,10 @@ export interface Config {
   readonly faceDetector: string | undefined;
   /** An object detector from models.json, an Ultralytics YOLO `.onnx` path, or `none`. */
   readonly objectDetector: string | undefined;
+  /** Manifest jobs run at once (each one uses the whole worker pool). */
+  readonly jobConcurrency: number;
+  /** At most this many crops are extracted from one image (SPEC §5.2). */
+  readonly maxCropsPerImage: number;
 }
 
 /** Raised when an environment variable has an unusable value. */
@@ -90,5 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     logLevel: e.LOG_LEVEL,
     faceDetector: e.FACE_DETECTOR,
     objectDetector: e.OBJECT_DETECTOR,
+    jobConcurrency: e.JOB_CONCURRENCY,
+    maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
   });
 }

@@ -61,6 +61,8 @@ Deno.test("loadConfig parses every variable", () => {
     LOG_LEVEL: "debug",
     FACE_DETECTOR: "blazeface_back_256",
     OBJECT_DETECTOR: "/models/yolo11n.onnx",
+    JOB_CONCURRENCY: "3",
+    MAX_CROPS_PER_IMAGE: "8",
   });
   assert.deepEqual({ ...config }, {
     host: "0.0.0.0",
@@ -78,6 +80,8 @@ Deno.test("loadConfig parses every variable", () => {
     logLevel: "debug",
     faceDetector: "blazeface_back_256",
     objectDetector: "/models/yolo11n.onnx",
+    jobConcurrency: 3,
+    maxCropsPerImage: 8,
   });
   assert.equal(loadConfig({ PORT: "0" }).port, 0);
   assert.equal(loadConfig({ REVERSE_PROMPT_PROVIDER: "gemini" }).reversePromptProvider, "gemini");

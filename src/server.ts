@@ -14,6 +14,18 @@ import { log, redactSecret, setLogLevel } from "./log.ts";
 import { LocalBlobStore } from "./storage/blob_store.ts";
 import { WorkerPool } from "./workers/pool.ts";
 import { visionInitFromCatalog } from "./vision/vision_init.ts";
+import { createWebSocketEndpoint } from "./api/ws.ts";
+import { EventHub } from "./events/event_hub.ts";
+import { lastSeqOf } from "./events/event_log.ts";
+import { isTopic } from "./events/frames.ts";
+import { fontPaths } from "./imaging/fonts.ts";
+import { JobRunner } from "./jobs/job_runner.ts";
+import { LocalAnalyzer } from "./llm/local_analyzer.ts";
+import type { PipelineDeps } from "./pipeline/context.ts";
+import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
+import { manifestJobHandler, onManifestJobFailed } from "./pipeline/process_manifest.ts";
+import { manifestProgress } from "./pipeline/processing.ts";
+import { AppError } from "./errors.ts";
 
 /** A running service. */
 export interface RunningServer {
@@ -62,6 +74,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           faceDetector: config.faceDetector,
           objectDetector: config.objectDetector,
         }),
+        fonts: await fontPaths(),
       },
     });
     await pool.ready();
@@ -70,14 +83,42 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await db.destroy();
     throw error;
   }
+  const blobs = new LocalBlobStore(config.dataDir);
+  const hub = new EventHub(db);
+  const pipeline: PipelineDeps = {
+    db,
+    blobs,
+    pool,
+    hub,
+    provider: new LocalAnalyzer({ pool }),
+    faceMatchThreshold: config.faceMatchThreshold,
+    cropPlan: { ...DEFAULT_CROP_PLAN, maxPerImage: config.maxCropsPerImage },
+  };
+  const handler = manifestJobHandler(pipeline);
+  const markFailed = onManifestJobFailed(pipeline);
+  const runner = new JobRunner(db, { process_manifest: handler, reprocess_asset: handler }, {
+    concurrency: config.jobConcurrency,
+    onFailed: markFailed,
+    onExhausted: (job) => markFailed(job, new Error(job.error ?? "The job was interrupted.")),
+  });
+  const websocket = createWebSocketEndpoint({
+    hub,
+    authToken: config.authToken,
+    snapshot: (topic) => snapshotOf(db, topic),
+    lastSeq: (topic) => lastSeqOf(db, topic),
+  });
   const services: Services = {
     config,
     db,
     pool,
-    blobs: new LocalBlobStore(config.dataDir),
+    blobs,
     images: new ImageService(pool, { maxPixels: config.maxImagePixels }),
+    hub,
+    runner,
+    websocket,
   };
   const app = createApp(services);
+  await runner.start();
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: config.host, port: config.port, onListen: resolve },
@@ -95,11 +136,26 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services,
     close() {
       closing ??= (async () => {
+        websocket.closeAll();
         await server.shutdown();
+        await runner.stop();
         pool.close();
         await db.destroy();
       })();
       return closing;
     },
   };
+}
+
+/** What a subscriber to `topic` is told first: the topic's durable state, or null if unknown. */
+async function snapshotOf(db: Db, topic: string): Promise<Record<string, unknown> | null> {
+  if (!isTopic(topic)) return null;
+  const [kind, id] = topic.split(":");
+  if (kind !== "manifest") return null;
+  try {
+    return { ...await manifestProgress(db, id) };
+  } catch (error) {
+    if (error instanceof AppError && error.kind === "not_found") return null;
+    throw error;
+  }
 }

@@ -212,3 +212,90 @@ export const Readiness = z.object({
   models: z.array(z.string()).describe("ONNX models loaded in the workers"),
   reverse_prompt_provider: z.enum(["gemini", "local"]),
 }).meta({ id: "Readiness" });
+
+// ---- processing ------------------------------------------------------------------------------
+
+/** Body of `POST /manifests/{id}/process` (202). */
+export const ProcessStarted = z.object({
+  task_id: z.string().describe("The job id (the seed plan's name for it)"),
+  job_id: z.string(),
+  status: z.literal("started"),
+}).meta({ id: "ProcessStarted" });
+
+/** Counters of a manifest job. */
+export const ProgressCounters = z.object({
+  uploads_total: z.number().int(),
+  uploads_processed: z.number().int(),
+  crops_total: z.number().int(),
+  crops_reverse_prompted: z.number().int(),
+  face_merges: z.number().int().describe("Faces beyond the first of each identity"),
+  faces_embedded: z.number().int(),
+  identities: z.number().int(),
+  prompts_total: z.number().int().describe("Assets with an image (uploads and crops)"),
+  prompts_done: z.number().int(),
+  prompt_errors: z.number().int(),
+}).meta({ id: "ProgressCounters" });
+
+/** Body of `GET /manifests/{id}/progress`, also the WebSocket `snapshot`. */
+export const Progress = z.object({
+  status: z.enum(["not_started", "queued", "processing", "complete", "error", "cancelled"]),
+  job_id: z.string().nullable(),
+  manifest_status: z.enum(MANIFEST_STATUSES),
+  current_step: z.string().nullable(),
+  progress: ProgressCounters,
+  steps: z.record(
+    z.string(),
+    z.object({
+      state: z.enum(["pending", "started", "finished"]),
+      duration_ms: z.number().nullable(),
+    }),
+  ).describe("contact_sheet, yolo_detection, face_matching, reverse_prompting, finalizing"),
+  provider: z.string().nullable().describe("The reverse-prompt provider of the job"),
+  error: z.string().nullable(),
+  started_at: timestamp.nullable(),
+  finished_at: timestamp.nullable(),
+}).meta({ id: "Progress" });
+
+/** A background job. */
+export const Job = z.object({
+  id: z.string(),
+  kind: z.enum(["process_manifest", "reprocess_asset", "storyboard"]),
+  target_id: z.string(),
+  manifest_id: z.string().nullable(),
+  status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
+  current_step: z.string().nullable(),
+  progress: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+  created_at: timestamp,
+  started_at: timestamp.nullable(),
+  finished_at: timestamp.nullable(),
+}).meta({ id: "Job" });
+
+/** Several jobs. */
+export const JobList = z.object({ items: z.array(Job) }).meta({ id: "JobList" });
+
+/** Query of `GET /jobs`. */
+export const JobListQuery = z.object({
+  status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]).optional(),
+  kind: z.enum(["process_manifest", "reprocess_asset", "storyboard"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** Body of `POST /assets/{id}/reprocess` when it must wait (202). */
+export const ReprocessQueued = z.object({
+  job_id: z.string(),
+  status: z.enum(["queued", "running"]),
+}).meta({ id: "ReprocessQueued" });
+
+/** Body of `POST /identities/{id}/merge`. */
+export const IdentityMerge = z.object({
+  into: z.string().describe("The identity that receives every member"),
+}).strict().meta({ id: "IdentityMerge" });
+
+/** Body of `POST /assets/{id}/identity`. */
+export const IdentityMove = z.object({
+  identity_id: z.string().nullable().describe(
+    "Target identity; null puts the face alone in a new one",
+  ),
+}).strict().meta({ id: "IdentityMove" });

@@ -93,6 +93,8 @@ export interface JobsTable {
   progress: Defaulted<string>;
   error: string | null;
   attempts: Defaulted<number>;
+  /** JSON object of the job's parameters (e.g. `previous_status`). */
+  params: Defaulted<string>;
   lease_owner: string | null;
   lease_expires_at: string | null;
   created_at: string;
@@ -189,5 +191,7 @@ export type AssetRow = Selectable<AssetsTable>;
 export type NewAssetRow = Insertable<AssetsTable>;
 /** A change to an asset row. */
 export type AssetUpdate = Updateable<AssetsTable>;
+/** A job row as read. */
+export type JobRow = Selectable<JobsTable>;
 /** An identity row as read. */
 export type IdentityRow = Selectable<IdentitiesTable>;

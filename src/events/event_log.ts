@@ -66,6 +66,15 @@ export async function lastSeq(db: Db): Promise<number> {
   return Number(row?.seq ?? 0);
 }
 
+/** The highest `seq` recorded for `topic` (0 when none). */
+export async function lastSeqOf(db: Db, topic: Topic): Promise<number> {
+  const row = await db.selectFrom("events")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("topic", "=", topic)
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
 /**
  * Bounded retention: keeps the newest `keepPerTopic` frames of every topic and drops the
  * rest. Returns how many frames were removed.

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { z } from "zod";
 import type { AssetCreate, AssetUpdate } from "../api/schemas.ts";
 import type { Db } from "../db/database.ts";
@@ -14,6 +14,7 @@ import { contentKey } from "../storage/blob_store.ts";
 import { isUuid, now, type RegistryDeps } from "./deps.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
+import { recountIdentities } from "./identities.ts";
 import type { AssetType } from "./vocabulary.ts";
 
 /** The asset `id`, or a 404. */
@@ -25,14 +26,25 @@ export async function getAsset(db: Db, id: string): Promise<AssetRow> {
   return row;
 }
 
-/** The assets of a manifest in display order: uploads by sort order, crops after parents. */
+/** The assets of a manifest in display order; a 404 for an unknown manifest. */
 export async function listAssets(
   db: Db,
   manifestId: string,
 ): Promise<AssetRow[]> {
   await getManifest(db, manifestId);
+  return await assetsInDisplayOrder(db, manifestId);
+}
+
+/**
+ * A manifest's assets in display order: by sort order (crops share their upload's), the
+ * upload before its crops, crops by detection confidence — the order tags are given in.
+ */
+export async function assetsInDisplayOrder(db: Db, manifestId: string): Promise<AssetRow[]> {
   return await db.selectFrom("assets").selectAll().where("manifest_id", "=", manifestId)
-    .orderBy("sort_order").orderBy("created_at").orderBy("id").execute();
+    .orderBy("sort_order")
+    .orderBy(sql`source = 'extracted'`)
+    .orderBy(sql`coalesce(detection_confidence, 0)`, "desc")
+    .orderBy("created_at").orderBy("id").execute();
 }
 
 /** The next free `sort_order` in a manifest. */
@@ -131,26 +143,11 @@ export async function deleteAsset(deps: RegistryDeps, id: string): Promise<void>
     await trx.updateTable("identities").set({ primary_asset_id: null })
       .where("primary_asset_id", "in", ids).execute();
     await trx.deleteFrom("assets").where("id", "in", ids).execute();
-    await pruneIdentities(trx, asset.manifest_id);
+    await recountIdentities(trx, asset.manifest_id);
     await touchManifest(trx, asset.manifest_id);
     return keys.map((row) => row.image_key);
   });
   await releaseImages(deps.db, deps.blobs, imageKeys);
-}
-
-/** Drops identities left without members and recounts the others. */
-async function pruneIdentities(trx: Transaction<Database>, manifestId: string): Promise<void> {
-  await trx.deleteFrom("identities").where("manifest_id", "=", manifestId)
-    .where((eb) =>
-      eb.not(eb.exists(
-        eb.selectFrom("assets").select("assets.id")
-          .whereRef("assets.identity_id", "=", "identities.id"),
-      ))
-    ).execute();
-  await trx.updateTable("identities").set((eb) => ({
-    member_count: eb.selectFrom("assets").select(eb.fn.countAll<number>().as("n"))
-      .whereRef("assets.identity_id", "=", "identities.id"),
-  })).where("manifest_id", "=", manifestId).execute();
 }
 
 /** An asset's stored image bytes and type, or a 404 that says how to add one. */

@@ -10,6 +10,7 @@ import type { Database, ManifestRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
 import { conflict, notFound } from "../errors.ts";
 import { releaseImages } from "./blob_refs.ts";
+import { jobKey } from "../jobs/job_store.ts";
 import { isUuid, now, type RegistryDeps } from "./deps.ts";
 
 /** Creates a manifest in `DRAFT`. */
@@ -77,7 +78,7 @@ export async function assertNotProcessing(
 ): Promise<void> {
   if (manifest.status !== "PROCESSING") return;
   const job = await db.selectFrom("jobs").select("id")
-    .where("target_id", "=", manifest.id).where("status", "in", ["queued", "running"])
+    .where(jobKey, "=", manifest.id).where("status", "in", ["queued", "running"])
     .orderBy("created_at", "desc").executeTakeFirst();
   const wait = job ? `wait for it or cancel job ${job.id}` : "wait for processing to finish";
   throw conflict(

@@ -10,12 +10,21 @@
 /// <reference lib="deno.worker" />
 import { AppError } from "../errors.ts";
 import { initMagick, inspectImage, thumbnailOf } from "../imaging/magick_ops.ts";
+import {
+  composeContactSheet,
+  type ContactSheetRequest,
+  registerFonts,
+} from "../imaging/contact_sheet.ts";
+import { type FontFiles, readFontFiles } from "../imaging/fonts.ts";
+import { imageStatsOf } from "../imaging/pixel_stats_op.ts";
 import { loadVision, type VisionInit } from "../vision/engine.ts";
 import type { ResultMessage, SerializedError, TaskMessage } from "./protocol.ts";
 
 /** What the pool sends every worker at start. */
 export interface WorkerInit {
   readonly vision?: VisionInit;
+  /** The contact sheet's TTF files, from `fontPaths()`; without them it cannot be drawn. */
+  readonly fonts?: FontFiles;
 }
 
 /** What a handler returns: its result and the buffers to move back instead of copying. */
@@ -31,6 +40,11 @@ const handlers: Record<string, Handler> = {
   },
   "image.thumbnail": (p: { bytes: Uint8Array; size: number }) => {
     const result = thumbnailOf(p.bytes, p.size);
+    return { result, transfer: [result.buffer as ArrayBuffer] };
+  },
+  "image.stats": (p: { bytes: Uint8Array }) => ({ result: imageStatsOf(p.bytes) }),
+  "contact_sheet.compose": (p: ContactSheetRequest) => {
+    const result = composeContactSheet(p);
     return { result, transfer: [result.buffer as ArrayBuffer] };
   },
   // Lets tests prove that a crash fails only the task that caused it.
@@ -54,6 +68,8 @@ function serialize(error: unknown): SerializedError {
 async function init(options: WorkerInit | null): Promise<void> {
   try {
     await initMagick();
+    // Not listed in `engines`: /readyz reports everything there but magick as a model.
+    if (options?.fonts) registerFonts(await readFontFiles(options.fonts));
     const engines = ["magick"];
     if (options?.vision) {
       const vision = await loadVision(options.vision);

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
+import { imageResponse } from "./image_response.ts";
 import { AssetUpdate, ThumbnailQuery } from "../schemas.ts";
 import { validate } from "../validate.ts";
 import { filesOf, readForm } from "../multipart.ts";
@@ -18,19 +19,6 @@ import {
 } from "../../registry/assets.ts";
 import { uploadToAsset } from "../../registry/uploads.ts";
 import { assetToJson } from "../../registry/serialize.ts";
-
-/** Serves bytes with a strong ETag so browsers revalidate instead of re-downloading. */
-function imageResponse(c: Context, bytes: Uint8Array, mime: string, etag: string): Response {
-  const quoted = `"${etag}"`;
-  const headers = {
-    "content-type": mime,
-    etag: quoted,
-    "cache-control": "private, no-cache",
-    "x-content-type-options": "nosniff",
-  };
-  if (c.req.header("if-none-match") === quoted) return c.body(null, 304, headers);
-  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers);
-}
 
 /** Asset read, change, delete, upload and image routes. */
 export function assetRoutes(deps: RegistryDeps): Hono {

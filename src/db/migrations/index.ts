@@ -6,9 +6,11 @@
  */
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as initial from "./0001_initial.ts";
+import * as jobParams from "./0002_job_params.ts";
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial": initial,
+  "0002_job_params": jobParams,
 });
 
 /** Hands Kysely's `Migrator` the project's migrations. */

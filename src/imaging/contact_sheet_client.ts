@@ -1,0 +1,28 @@
+/**
+ * The main thread's side of the contact sheet: the work itself runs in a pool worker.
+ *
+ * @module
+ */
+import type { WorkerPool } from "../workers/pool.ts";
+import type { ContactSheetRequest } from "./contact_sheet.ts";
+
+export type { ContactSheetCell, ContactSheetRequest } from "./contact_sheet.ts";
+
+/**
+ * Composes the sheet in a worker of `pool` (started with `init.fonts`) and returns its JPEG.
+ * Each cell's bytes are copied before they are transferred, so the caller's buffers stay usable.
+ */
+export function composeContactSheetIn(
+  pool: WorkerPool,
+  request: ContactSheetRequest,
+): Promise<Uint8Array> {
+  const transfer: ArrayBuffer[] = [];
+  // Only the fields the worker reads are sent: a cell may be a larger object, such as a row.
+  const cells = request.cells.map(({ bytes, name, assetType, tag }) => {
+    const copy = bytes ? bytes.slice() : null;
+    if (copy) transfer.push(copy.buffer);
+    return { bytes: copy, name, assetType, tag };
+  });
+  const { title, subtitle } = request;
+  return pool.run<Uint8Array>("contact_sheet.compose", { title, subtitle, cells }, transfer);
+}

@@ -1,0 +1,195 @@
+/**
+ * A job's live progress: counters and step states kept in the job row (what polling reads)
+ * and sent as frames (what WebSocket clients see), coalesced so a busy step sends at most a
+ * few `progress` frames per second.
+ *
+ * @module
+ */
+import type { Db } from "../db/database.ts";
+import type { EventHub } from "../events/event_hub.ts";
+import type { Topic } from "../events/frames.ts";
+import { saveProgress } from "../jobs/job_store.ts";
+
+/** The steps of a manifest job, in order, with their names on the wire (SPEC §5.2). */
+export const STEPS = [
+  "contact_sheet",
+  "yolo_detection",
+  "face_matching",
+  "reverse_prompting",
+  "finalizing",
+] as const;
+
+/** One of {@linkcode STEPS}. */
+export type Step = (typeof STEPS)[number];
+
+/** The counters of a manifest job (the seed plan's five, and what else helps a person). */
+export interface Counters {
+  uploads_total: number;
+  uploads_processed: number;
+  crops_total: number;
+  crops_reverse_prompted: number;
+  face_merges: number;
+  faces_embedded: number;
+  identities: number;
+  prompts_total: number;
+  prompts_done: number;
+  prompt_errors: number;
+}
+
+/** Counters at the start of a job. */
+export function emptyCounters(): Counters {
+  return {
+    uploads_total: 0,
+    uploads_processed: 0,
+    crops_total: 0,
+    crops_reverse_prompted: 0,
+    face_merges: 0,
+    faces_embedded: 0,
+    identities: 0,
+    prompts_total: 0,
+    prompts_done: 0,
+    prompt_errors: 0,
+  };
+}
+
+/** Where a step is. */
+export interface StepState {
+  state: "pending" | "started" | "finished";
+  duration_ms: number | null;
+}
+
+/** What a job row's `progress` column holds. */
+export interface StoredProgress {
+  counters: Counters;
+  steps: Record<Step, StepState>;
+  provider: string | null;
+}
+
+/** The stored progress of a job row, tolerant of rows written before a job started. */
+export function parseStoredProgress(json: string | null): StoredProgress {
+  const raw = json ? JSON.parse(json) : {};
+  const steps = Object.fromEntries(
+    STEPS.map((step) => [step, raw.steps?.[step] ?? { state: "pending", duration_ms: null }]),
+  ) as Record<Step, StepState>;
+  return {
+    counters: { ...emptyCounters(), ...raw.counters },
+    steps,
+    provider: raw.provider ?? null,
+  };
+}
+
+/** Minimum time between two `progress` frames of one job. */
+export const PROGRESS_INTERVAL_MS = 250;
+
+/** Reports one job's progress. */
+export class ProgressReporter {
+  readonly #db: Db;
+  readonly #hub: EventHub;
+  readonly #jobId: string;
+  readonly #topic: Topic;
+  readonly #state: StoredProgress;
+  #step: Step | null = null;
+  #stepStart = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #lastSent = 0;
+  #dirty = false;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    options: { db: Db; hub: EventHub; jobId: string; topic: Topic; provider: string | null },
+  ) {
+    this.#db = options.db;
+    this.#hub = options.hub;
+    this.#jobId = options.jobId;
+    this.#topic = options.topic;
+    this.#state = {
+      counters: emptyCounters(),
+      steps: parseStoredProgress(null).steps,
+      provider: options.provider,
+    };
+  }
+
+  /** The counters as they are now. */
+  get counters(): Readonly<Counters> {
+    return this.#state.counters;
+  }
+
+  /** The job's topic. */
+  get topic(): Topic {
+    return this.#topic;
+  }
+
+  /** Changes counters; a frame follows within {@linkcode PROGRESS_INTERVAL_MS}. */
+  update(change: Partial<Counters>): void {
+    Object.assign(this.#state.counters, change);
+    this.#dirty = true;
+    if (this.#timer !== null) return;
+    const wait = Math.max(0, this.#lastSent + PROGRESS_INTERVAL_MS - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, wait);
+  }
+
+  /** Adds `amount` to one counter. */
+  add(counter: keyof Counters, amount = 1): void {
+    this.update({ [counter]: this.#state.counters[counter] + amount });
+  }
+
+  /** Sends pending counter changes now. */
+  flush(): Promise<void> {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#flushing = this.#flushing.then(async () => {
+      if (!this.#dirty) return;
+      this.#dirty = false;
+      this.#lastSent = performance.now();
+      await this.#save();
+      await this.#emit("progress", {
+        current_step: this.#step,
+        progress: { ...this.#state.counters },
+      });
+    });
+    return this.#flushing;
+  }
+
+  /** Marks `step` started. */
+  async stepStarted(step: Step): Promise<void> {
+    await this.flush();
+    this.#step = step;
+    this.#stepStart = performance.now();
+    this.#state.steps[step] = { state: "started", duration_ms: null };
+    await this.#save();
+    await this.#emit("step", { step, state: "started", duration_ms: null });
+  }
+
+  /** Marks the current step finished, after sending its last counters. */
+  async stepFinished(step: Step): Promise<void> {
+    await this.flush();
+    const duration = Math.round(performance.now() - this.#stepStart);
+    this.#state.steps[step] = { state: "finished", duration_ms: duration };
+    await this.#save();
+    await this.#emit("step", { step, state: "finished", duration_ms: duration });
+  }
+
+  /** Sends an `asset` frame (an asset was created or changed). */
+  async asset(asset: Record<string, unknown>, change: "created" | "updated"): Promise<void> {
+    await this.#emit("asset", { change, asset });
+  }
+
+  /** Stops the coalescing timer (the job ended). */
+  dispose(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  async #save(): Promise<void> {
+    await saveProgress(this.#db, this.#jobId, this.#step, this.#state);
+  }
+
+  async #emit(type: "progress" | "step" | "asset", payload: Record<string, unknown>) {
+    await this.#hub.emit({ topic: this.#topic, type, jobId: this.#jobId, payload });
+  }
+}

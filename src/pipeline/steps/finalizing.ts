@@ -1,0 +1,80 @@
+/**
+ * Step 5, `finalizing`: new extracted assets get their tags — in order of their upload's
+ * sort order, then detection confidence, continuing each prefix's counter, never touching an
+ * existing tag — identities get their primary asset, and the contact sheet is rebuilt with
+ * every asset and its tag (SPEC §5.2). The job runner then ends the job and sets the status.
+ *
+ * @module
+ */
+import type { Db } from "../../db/database.ts";
+import type { AssetRow } from "../../db/tables.ts";
+import { now } from "../../registry/deps.ts";
+import { assetToJson } from "../../registry/serialize.ts";
+import { allocateTags } from "../../registry/tag_allocator.ts";
+import type { AssetType } from "../../registry/vocabulary.ts";
+import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
+import { buildContactSheet } from "./contact_sheet.ts";
+
+/** Runs the finalizing step. */
+export async function runFinalizing(ctx: StepContext): Promise<void> {
+  const tagged = await ctx.db.transaction().execute(async (trx) => {
+    const assets = await manifestAssets(trx, ctx.manifestId);
+    const changed: AssetRow[] = [];
+    for (const asset of tagOrder(assets)) {
+      const [tag] = await allocateTags(trx, ctx.manifestId, asset.asset_type as AssetType);
+      changed.push(
+        await trx.updateTable("assets").set({ manifest_tag: tag, updated_at: now() })
+          .where("id", "=", asset.id).returningAll().executeTakeFirstOrThrow(),
+      );
+    }
+    await choosePrimaries(trx, ctx.manifestId, assets);
+    return changed;
+  });
+  for (const row of tagged) await ctx.progress.asset(assetToJson(row), "updated");
+  await ctx.control.checkpoint();
+  await buildContactSheet(ctx, ctx.manifestId, true);
+}
+
+/** The untagged assets in the order they receive tags: upload order, then confidence. */
+export function tagOrder(assets: readonly AssetRow[]): AssetRow[] {
+  const roots = rootUploads(assets);
+  const position = new Map(assets.map((asset, index) => [asset.id, index]));
+  return assets.filter((asset) => asset.manifest_tag === null).sort((a, b) =>
+    (roots.get(a.id)?.sort_order ?? a.sort_order) - (roots.get(b.id)?.sort_order ?? b.sort_order) ||
+    (b.detection_confidence ?? 0) - (a.detection_confidence ?? 0) ||
+    position.get(a.id)! - position.get(b.id)!
+  );
+}
+
+/**
+ * An identity's primary asset: an upload of it (the user's own reference) if any, else its
+ * best-described crop (quality, then detection confidence). Locked identities keep theirs
+ * unless it left the identity.
+ */
+async function choosePrimaries(
+  trx: Db,
+  manifestId: string,
+  assets: readonly AssetRow[],
+): Promise<void> {
+  const identities = await trx.selectFrom("identities").selectAll()
+    .where("manifest_id", "=", manifestId).execute();
+  const members = Map.groupBy(assets.filter((a) => a.identity_id), (a) => a.identity_id!);
+  for (const identity of identities) {
+    const own = members.get(identity.id) ?? [];
+    if (own.length === 0) continue;
+    if (identity.locked === 1 && own.some((a) => a.id === identity.primary_asset_id)) continue;
+    const best = [...own].sort((a, b) =>
+      rank(b) - rank(a) || (b.quality_score ?? -1) - (a.quality_score ?? -1) ||
+      (b.detection_confidence ?? 0) - (a.detection_confidence ?? 0)
+    )[0];
+    if (best.id !== identity.primary_asset_id) {
+      await trx.updateTable("identities").set({ primary_asset_id: best.id })
+        .where("id", "=", identity.id).execute();
+    }
+  }
+}
+
+function rank(asset: AssetRow): number {
+  if (asset.source === "uploaded") return 2;
+  return asset.is_face_crop === 1 ? 1 : 0;
+}
