@@ -6,7 +6,10 @@
  * - per photo, end to end in one worker (decode + orient + faces + align + embed every face +
  *   objects) on the six demo photos, with the time per stage;
  * - photos per second with the default pool (one worker per core);
- * - peak RSS of this process, which holds the same pool the service runs.
+ * - peak RSS of this process, which holds the same pool the service runs;
+ * - manifesting: wall time to process the six demo photos end to end in the real service
+ *   (local analyzer), and its step durations;
+ * - WebSocket fan-out: latency from an event to its receipt by 500 subscribed clients.
  *
  * Progress goes to stderr; stdout is the JSON alone, so `deno task bench > bench.json` works.
  *
@@ -40,6 +43,8 @@ const args = parseArgs({
     runs: { type: "string", default: "30" },
     rounds: { type: "string", default: "5" },
     workers: { type: "string" },
+    "manifest-runs": { type: "string", default: "3" },
+    clients: { type: "string", default: "500" },
   },
 });
 const RUNS = Number(args.values.runs);
@@ -153,7 +158,18 @@ const throughput = await withPool(POOL_SIZE, defaults, async (pool) => {
 });
 const peakRss = peakRssMb();
 
-// 4. The native reference, after the pools are gone so it has the CPU to itself.
+// 4. The whole pipeline in the real service, then WebSocket fan-out.
+progress(`manifesting the six demo photos (${args.values["manifest-runs"]} runs)`);
+const { measureManifesting } = await import("./bench/manifesting.ts");
+const manifesting = await measureManifesting(PHOTOS, {
+  runs: Number(args.values["manifest-runs"]),
+  workers: POOL_SIZE,
+});
+progress(`WebSocket fan-out to ${args.values.clients} clients`);
+const { measureFanout } = await import("./bench/ws_fanout.ts");
+const fanout = await measureFanout({ clients: Number(args.values.clients) });
+
+// 5. The native reference, after the pools are gone so it has the CPU to itself.
 const { timeNative } = await import("./bench/native.ts");
 const models: Record<string, unknown> = {};
 for (const [name, samples] of Object.entries(wasm)) {
@@ -195,6 +211,8 @@ const report = {
     ),
   },
   throughput,
+  manifesting,
+  websocketFanout: fanout,
   memory: { peakRssMb: peakRss, note: "maxrss of the bench process, which ran the default pool" },
 };
 console.log(JSON.stringify(report, null, 2));

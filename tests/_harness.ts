@@ -45,24 +45,11 @@ export async function startTestServer(
     LOG_LEVEL: "error",
     ...env,
   }));
-  const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+  const client = httpClient(server.url);
   return {
     ...server,
     dataDir,
-    fetch: fetchPath,
-    async json(method, path, body, headers) {
-      const response = await fetchPath(path, {
-        method,
-        headers: { ...(body !== undefined && { "content-type": "application/json" }), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return {
-        status: response.status,
-        body: text ? JSON.parse(text) : null,
-        headers: response.headers,
-      };
-    },
+    ...client,
     countRows(table) {
       const db = new DatabaseSync(databasePath(dataDir), { readOnly: true });
       try {
@@ -94,6 +81,27 @@ async function walk(dir: string, out: string[]): Promise<void> {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+}
+
+/** `fetch` and `json` against a base URL (a test server, or a service in a child process). */
+export function httpClient(baseUrl: string): Pick<TestServer, "fetch" | "json"> {
+  const fetchPath = (path: string, init?: RequestInit) => fetch(`${baseUrl}${path}`, init);
+  return {
+    fetch: fetchPath,
+    async json(method, path, body, headers) {
+      const response = await fetchPath(path, {
+        method,
+        headers: { ...(body !== undefined && { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: text ? JSON.parse(text) : null,
+        headers: response.headers,
+      };
+    },
+  };
 }
 
 /** Builds a multipart body of `file` parts (and optional extra text fields). */

@@ -3,7 +3,7 @@
  * resumes and the manifest ends READY with the same assets as an uninterrupted run.
  */
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "./_harness.ts";
+import { httpClient, startTestServer, type TestServer } from "./_harness.ts";
 import {
   type AnyFrame,
   DEMO_FILES,
@@ -40,23 +40,7 @@ async function spawnService(dataDir: string) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   // Only what the helpers use: fetch and json against the child's URL.
-  const server = {
-    url,
-    fetch: (path: string, init?: RequestInit) => fetch(`${url}${path}`, init),
-    async json(method: string, path: string, body?: unknown) {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return {
-        status: response.status,
-        body: text ? JSON.parse(text) : null,
-        headers: response.headers,
-      };
-    },
-  } as unknown as TestServer;
+  const server = { url, ...httpClient(url) } as TestServer;
   return { child, server };
 }
 

@@ -19,6 +19,7 @@ import { analyzeImage } from "../../vision/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
 import { planCrops, type PlannedCrop } from "../crop_plan.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
+import { inLanes } from "../lanes.ts";
 
 /** Whether an upload is one detection looks at (STYLE images are references of a look). */
 export function isDetectable(asset: AssetRow): boolean {
@@ -44,7 +45,8 @@ export async function runDetection(ctx: StepContext): Promise<void> {
     uploads_processed: uploads.length - pending.length,
     crops_total: assets.filter((asset) => asset.source === "extracted").length,
   });
-  for (const upload of pending) {
+  // One upload per worker at a time: each holds a worker for its whole analysis.
+  await inLanes(pending, ctx.pool.stats().size, async (upload) => {
     await ctx.control.checkpoint();
     const existing = assets.filter((asset) =>
       asset.source === "extracted" && roots.get(asset.id)?.id === upload.id
@@ -53,7 +55,7 @@ export async function runDetection(ctx: StepContext): Promise<void> {
     ctx.progress.add("uploads_processed");
     ctx.progress.add("crops_total", created.length);
     for (const row of created) await ctx.progress.asset(assetToJson(row), "created");
-  }
+  });
 }
 
 /** Analyses one upload and writes its crops; returns the assets it created. */

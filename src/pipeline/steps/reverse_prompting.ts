@@ -12,6 +12,7 @@ import { assetToJson } from "../../registry/serialize.ts";
 import type { AssetType } from "../../registry/vocabulary.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
+import { inLanes } from "../lanes.ts";
 
 /** Runs the reverse-prompting step. */
 export async function runReversePrompting(ctx: StepContext): Promise<void> {
@@ -26,22 +27,10 @@ export async function runReversePrompting(ctx: StepContext): Promise<void> {
     prompt_errors: 0,
   });
   const inputs = describeInputs(assets);
-  const queue = [...pending];
-  const worker = async () => {
-    try {
-      for (let asset = queue.shift(); asset; asset = queue.shift()) {
-        await ctx.control.checkpoint();
-        await promptOne(ctx, asset, inputs.get(asset.id)!);
-      }
-    } catch (error) {
-      queue.length = 0; // the other lanes stop after their current asset
-      throw error;
-    }
-  };
-  const lanes = Math.max(1, Math.min(ctx.provider.concurrency, 5, pending.length));
-  const results = await Promise.allSettled(Array.from({ length: lanes }, worker));
-  const failure = results.find((result) => result.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  await inLanes(pending, Math.min(ctx.provider.concurrency, 5), async (asset) => {
+    await ctx.control.checkpoint();
+    await promptOne(ctx, asset, inputs.get(asset.id)!);
+  });
 }
 
 type InputFacts = Omit<ReversePromptInput, "bytes" | "mime">;

@@ -1,0 +1,29 @@
+/**
+ * Bounded parallelism for a step's units of work.
+ *
+ * @module
+ */
+
+/**
+ * Runs `work` on every item with at most `lanes` in flight, in item order per lane. The first
+ * failure stops the other lanes from taking new items, and is thrown once all have settled.
+ */
+export async function inLanes<T>(
+  items: readonly T[],
+  lanes: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
+  const lane = async () => {
+    try {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    } catch (error) {
+      queue.length = 0;
+      throw error;
+    }
+  };
+  const count = Math.max(1, Math.min(lanes, queue.length));
+  const results = await Promise.allSettled(Array.from({ length: count }, lane));
+  const failure = results.find((result) => result.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+}
