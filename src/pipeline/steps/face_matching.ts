@@ -187,12 +187,14 @@ async function writeIdentities(
     facesOfUpload.set(root.id, [...(facesOfUpload.get(root.id) ?? []), asset]);
   }
   for (const asset of assets) {
-    if (asset.is_face_crop === 1) continue;
-    // Whatever the user put into a locked identity stays there.
+    if (identityOf.has(asset.id)) continue;
+    // Whatever the user put into a locked identity stays there (a face without an
+    // embedding included: it was not clustered).
     if (asset.identity_id && !unlockedIds.has(asset.identity_id)) {
       identityOf.set(asset.id, asset.identity_id);
       continue;
     }
+    if (asset.is_face_crop === 1) continue;
     let faces: AssetRow[] | undefined;
     if (asset.extraction_role === "person") faces = facesUnder.get(asset.id);
     else if (asset.source === "uploaded" && asset.asset_type === "CHARACTER") {
