@@ -30,6 +30,9 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   FACE_DETECTOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   OBJECT_DETECTOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  GEMINI_CONCURRENCY: blankIsUnset(intFrom(1, 5).default(5)),
+  GEMINI_TIMEOUT_MS: blankIsUnset(intFrom(1, 600_000).default(60_000)),
+  GEMINI_MAX_RETRIES: blankIsUnset(intFrom(0, 10).default(3)),
   JOB_CONCURRENCY: blankIsUnset(intFrom(1, 16).default(2)),
   MAX_CROPS_PER_IMAGE: blankIsUnset(intFrom(1, 200).default(24)),
 });
@@ -53,6 +56,12 @@ export interface Config {
   readonly faceDetector: string | undefined;
   /** An object detector from models.json, an Ultralytics YOLO `.onnx` path, or `none`. */
   readonly objectDetector: string | undefined;
+  /** Gemini calls in flight at most. */
+  readonly geminiConcurrency: number;
+  /** Time limit of one Gemini call, in milliseconds. */
+  readonly geminiTimeoutMs: number;
+  /** Retries of a Gemini call after a rate limit, an outage, a timeout or a bad answer. */
+  readonly geminiMaxRetries: number;
   /** Manifest jobs run at once (each one uses the whole worker pool). */
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image (SPEC §5.2). */
@@ -80,6 +89,12 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     throw new ConfigError(`Fix these environment variables: ${problems.join("; ")}.`);
   }
   const e = parsed.data;
+  if (e.REVERSE_PROMPT_PROVIDER === "gemini" && !e.GEMINI_API_KEY) {
+    throw new ConfigError(
+      "REVERSE_PROMPT_PROVIDER is gemini but GEMINI_API_KEY is not set: set GEMINI_API_KEY, " +
+        "or use REVERSE_PROMPT_PROVIDER=auto or local.",
+    );
+  }
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
@@ -96,6 +111,9 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     logLevel: e.LOG_LEVEL,
     faceDetector: e.FACE_DETECTOR,
     objectDetector: e.OBJECT_DETECTOR,
+    geminiConcurrency: e.GEMINI_CONCURRENCY,
+    geminiTimeoutMs: e.GEMINI_TIMEOUT_MS,
+    geminiMaxRetries: e.GEMINI_MAX_RETRIES,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
   });

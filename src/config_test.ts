@@ -80,11 +80,21 @@ Deno.test("loadConfig parses every variable", () => {
     logLevel: "debug",
     faceDetector: "blazeface_back_256",
     objectDetector: "/models/yolo11n.onnx",
+    geminiConcurrency: 5,
+    geminiTimeoutMs: 60_000,
+    geminiMaxRetries: 3,
     jobConcurrency: 3,
     maxCropsPerImage: 8,
   });
   assert.equal(loadConfig({ PORT: "0" }).port, 0);
-  assert.equal(loadConfig({ REVERSE_PROMPT_PROVIDER: "gemini" }).reversePromptProvider, "gemini");
+  assert.equal(
+    loadConfig({ REVERSE_PROMPT_PROVIDER: "gemini", GEMINI_API_KEY: SECRET }).reversePromptProvider,
+    "gemini",
+  );
+  assert.throws(
+    () => loadConfig({ REVERSE_PROMPT_PROVIDER: "gemini" }),
+    (error: Error) => error instanceof ConfigError && /GEMINI_API_KEY/.test(error.message),
+  );
 });
 
 Deno.test("loadConfig rejects a non-numeric or out-of-range PORT, naming it", () => {

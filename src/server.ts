@@ -21,6 +21,9 @@ import { isTopic } from "./events/frames.ts";
 import { fontPaths } from "./imaging/fonts.ts";
 import { JobRunner } from "./jobs/job_runner.ts";
 import { LocalAnalyzer } from "./llm/local_analyzer.ts";
+import { GeminiProvider } from "./llm/gemini.ts";
+import type { ReversePromptProvider } from "./llm/provider.ts";
+import { activeProvider } from "./app.ts";
 import type { PipelineDeps } from "./pipeline/context.ts";
 import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
 import { manifestJobHandler, onManifestJobFailed } from "./pipeline/process_manifest.ts";
@@ -90,7 +93,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     blobs,
     pool,
     hub,
-    provider: new LocalAnalyzer({ pool }),
+    provider: reversePromptProvider(config, pool),
     faceMatchThreshold: config.faceMatchThreshold,
     cropPlan: { ...DEFAULT_CROP_PLAN, maxPerImage: config.maxCropsPerImage },
   };
@@ -158,4 +161,19 @@ async function snapshotOf(db: Db, topic: string): Promise<Record<string, unknown
     if (error instanceof AppError && error.kind === "not_found") return null;
     throw error;
   }
+}
+
+/** The provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §7): Gemini with a key, else local. */
+function reversePromptProvider(config: Config, pool: WorkerPool): ReversePromptProvider {
+  if (activeProvider(config) === "gemini" && config.geminiApiKey) {
+    return new GeminiProvider({
+      apiKey: config.geminiApiKey,
+      model: config.geminiModel,
+      baseUrl: config.geminiBaseUrl,
+      concurrency: config.geminiConcurrency,
+      timeoutMs: config.geminiTimeoutMs,
+      maxRetries: config.geminiMaxRetries,
+    });
+  }
+  return new LocalAnalyzer({ pool });
 }

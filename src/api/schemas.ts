@@ -145,6 +145,8 @@ export const Asset = z.object({
   embedded_at: timestamp.nullable(),
   prompted_at: timestamp.nullable(),
   prompt_error: z.string().nullable(),
+  token_usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() })
+    .nullable().describe("Tokens of the remote call that described it (null when local)"),
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: "Asset" });
@@ -170,6 +172,8 @@ export const IdentityList = z.object({ items: z.array(Identity) }).meta({ id: "I
 export const ManifestDetail = Manifest.extend({
   assets: z.array(Asset),
   identities: z.array(Identity),
+  token_usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() })
+    .describe("Tokens of every remote reverse-prompt call stored on its assets, summed"),
 }).meta({ id: "ManifestDetail" });
 
 /** Query of `GET /assets/{id}/thumbnail`. */
@@ -234,6 +238,8 @@ export const ProgressCounters = z.object({
   prompts_total: z.number().int().describe("Assets with an image (uploads and crops)"),
   prompts_done: z.number().int(),
   prompt_errors: z.number().int(),
+  input_tokens: z.number().int().describe("Tokens sent to the remote provider by this job"),
+  output_tokens: z.number().int().describe("Tokens received from the remote provider"),
 }).meta({ id: "ProgressCounters" });
 
 /** Body of `GET /manifests/{id}/progress`, also the WebSocket `snapshot`. */

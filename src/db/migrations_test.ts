@@ -71,7 +71,7 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
     const db = openDatabase(path);
     try {
       const first = await migrateToLatest(db);
-      assert.deepEqual(first, ["0001_initial", "0002_job_params"]);
+      assert.deepEqual(first, ["0001_initial", "0002_job_params", "0003_prompt_tokens"]);
       assert.deepEqual(await migrateToLatest(db), []);
     } finally {
       await db.destroy();

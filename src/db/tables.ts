@@ -61,6 +61,8 @@ export interface AssetsTable {
   embedded_at: string | null;
   prompted_at: string | null;
   prompt_error: string | null;
+  prompt_input_tokens: number | null;
+  prompt_output_tokens: number | null;
   created_at: string;
   updated_at: string;
 }

@@ -85,7 +85,10 @@ Deno.test("describeFromStats is deterministic and schema-valid for every templat
   for (const input of inputs) {
     const first = describe(input, GOOD);
     assert.deepEqual(describeFromStats(input, GOOD), first);
-    assert.ok(first.suggested_name && first.suggested_name.length <= 60, first.suggested_name);
+    assert.ok(
+      first.suggested_name && first.suggested_name.length <= 60,
+      first.suggested_name ?? "none",
+    );
     assert.equal(first.quality_score, Math.round(first.quality_score * 10) / 10);
     const sentences = first.visual_description.split(/(?<=\.) /).length;
     assert.ok(sentences >= 2 && sentences <= 4, first.visual_description);

@@ -34,6 +34,9 @@ export interface Counters {
   prompts_total: number;
   prompts_done: number;
   prompt_errors: number;
+  /** Tokens the remote provider reported for this job's prompts (0 for the local one). */
+  input_tokens: number;
+  output_tokens: number;
 }
 
 /** Counters at the start of a job. */
@@ -49,6 +52,8 @@ export function emptyCounters(): Counters {
     prompts_total: 0,
     prompts_done: 0,
     prompt_errors: 0,
+    input_tokens: 0,
+    output_tokens: 0,
   };
 }
 

@@ -62,6 +62,10 @@ export function assetToJson(row: AssetRow): z.infer<typeof Asset> {
     embedded_at: row.embedded_at,
     prompted_at: row.prompted_at,
     prompt_error: row.prompt_error,
+    token_usage: row.prompt_input_tokens === null && row.prompt_output_tokens === null ? null : {
+      input_tokens: row.prompt_input_tokens ?? 0,
+      output_tokens: row.prompt_output_tokens ?? 0,
+    },
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

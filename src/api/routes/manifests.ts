@@ -46,10 +46,16 @@ export function manifestRoutes(deps: RegistryDeps): Hono {
     const manifest = await getManifest(deps.db, c.req.param("id"));
     const assets = await listAssets(deps.db, manifest.id);
     const identities = await listIdentities(deps.db, manifest.id);
+    const sum = (key: "prompt_input_tokens" | "prompt_output_tokens") =>
+      assets.reduce((total, asset) => total + (asset[key] ?? 0), 0);
     return c.json({
       ...manifestToJson(manifest),
       assets: assets.map(assetToJson),
       identities: identities.map(identityToJson),
+      token_usage: {
+        input_tokens: sum("prompt_input_tokens"),
+        output_tokens: sum("prompt_output_tokens"),
+      },
     });
   });
 

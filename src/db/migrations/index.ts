@@ -7,10 +7,12 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as initial from "./0001_initial.ts";
 import * as jobParams from "./0002_job_params.ts";
+import * as promptTokens from "./0003_prompt_tokens.ts";
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial": initial,
   "0002_job_params": jobParams,
+  "0003_prompt_tokens": promptTokens,
 });
 
 /** Hands Kysely's `Migrator` the project's migrations. */

@@ -27,7 +27,7 @@ export async function runReversePrompting(ctx: StepContext): Promise<void> {
     prompt_errors: 0,
   });
   const inputs = describeInputs(assets);
-  await inLanes(pending, Math.min(ctx.provider.concurrency, 5), async (asset) => {
+  await inLanes(pending, ctx.provider.concurrency, async (asset) => {
     await ctx.control.checkpoint();
     await promptOne(ctx, asset, inputs.get(asset.id)!);
   });
@@ -73,7 +73,7 @@ async function promptOne(ctx: StepContext, asset: AssetRow, facts: InputFacts): 
   try {
     const bytes = await ctx.blobs.get(contentKey(asset.image_key!));
     if (!bytes) throw new Error("The image is missing from storage: upload it again.");
-    const { output } = await ctx.provider.describe(
+    const { output, usage } = await ctx.provider.describe(
       { ...facts, bytes, mime: asset.mime ?? "image/jpeg" },
       ctx.control.signal,
     );
@@ -86,6 +86,8 @@ async function promptOne(ctx: StepContext, asset: AssetRow, facts: InputFacts): 
       suggested_name: output.suggested_name ?? null,
       ...(rename && { name: output.suggested_name }),
       prompt_provider: ctx.provider.name,
+      prompt_input_tokens: usage?.inputTokens ?? null,
+      prompt_output_tokens: usage?.outputTokens ?? null,
       prompted_at: at,
       prompt_error: null,
       updated_at: at,
@@ -104,6 +106,8 @@ async function promptOne(ctx: StepContext, asset: AssetRow, facts: InputFacts): 
     .returningAll().executeTakeFirstOrThrow();
   if (row.prompted_at !== null) {
     ctx.progress.add("prompts_done");
+    ctx.progress.add("input_tokens", row.prompt_input_tokens ?? 0);
+    ctx.progress.add("output_tokens", row.prompt_output_tokens ?? 0);
     if (row.source === "extracted") ctx.progress.add("crops_reverse_prompted");
   }
   await ctx.progress.asset(assetToJson(row), "updated");
