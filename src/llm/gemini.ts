@@ -99,7 +99,9 @@ export class GeminiProvider implements ReversePromptProvider {
             output,
             usage: {
               inputTokens: response.usageMetadata?.promptTokenCount ?? 0,
-              outputTokens: response.usageMetadata?.candidatesTokenCount ?? 0,
+              // Thinking models bill their thoughts as output too.
+              outputTokens: (response.usageMetadata?.candidatesTokenCount ?? 0) +
+                (response.usageMetadata?.thoughtsTokenCount ?? 0),
             },
           };
         }
@@ -142,7 +144,8 @@ export class GeminiProvider implements ReversePromptProvider {
     const message = this.#redact(error instanceof Error ? error.message : String(error));
     if (error instanceof ApiError) {
       const status = error.status;
-      if (status === 401 || status === 403) {
+      // Real Gemini answers a bad key with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
+      if (status === 401 || status === 403 || /API_KEY_INVALID/.test(error.message)) {
         return {
           action: "fatal",
           message: `Gemini refused the API key (HTTP ${status}): set GEMINI_API_KEY to a valid ` +
