@@ -32,14 +32,33 @@ async function geminiServer(fakeUrl: string, env: Record<string, string> = {}) {
   });
 }
 
+/** Runs `use` with a fake Gemini and a service pointed at it, then closes both. */
+async function withGemini(
+  options: Parameters<typeof startFakeGemini>[0],
+  env: Record<string, string>,
+  use: GeminiUse,
+): Promise<void> {
+  const fake = await startFakeGemini(options);
+  const server = await geminiServer(fake.url, env);
+  try {
+    await use({ fake, server });
+  } finally {
+    await server.close();
+    await fake.close();
+  }
+}
+
+type GeminiUse = (parts: {
+  fake: Awaited<ReturnType<typeof startFakeGemini>>;
+  server: Awaited<ReturnType<typeof startTestServer>>;
+}) => Promise<void>;
+
 async function manifestOf(server: Awaited<ReturnType<typeof startTestServer>>, id: string) {
   return (await server.json("GET", `/api/manifests/${id}`)).body as Any;
 }
 
 Deno.test("six demo photos, a PNG and a WebP are described by Gemini with at most 5 calls in flight", async () => {
-  const fake = await startFakeGemini({ plan: B.slow(150) });
-  const server = await geminiServer(fake.url);
-  try {
+  await withGemini({ plan: B.slow(150) }, {}, async ({ fake, server }) => {
     const ready = await server.json("GET", "/readyz");
     assert.equal(ready.body.reverse_prompt_provider, "gemini");
     const { manifestId } = await manifestWithPhotos(server, DEMO_FILES);
@@ -112,40 +131,34 @@ Deno.test("six demo photos, a PNG and a WebP are described by Gemini with at mos
       output_tokens: sum("candidatesTokenCount"),
     });
     assert.equal(final.progress.input_tokens, sum("promptTokenCount"));
-  } finally {
-    await server.close();
-    await fake.close();
-  }
+  });
 });
 
 Deno.test("a 429 with Retry-After on every first call is waited out and every asset succeeds", async () => {
-  const fake = await startFakeGemini({
-    plan: firstCallOfEachImage(B.status(429, { retryAfter: 1 })),
-  });
-  const server = await geminiServer(fake.url);
-  try {
-    const { manifestId } = await manifestWithPhotos(server, ["sample2.jpg"]);
-    const final = await processAndWait(server, manifestId);
-    assert.equal(final.status, "complete");
-    const assets: Any[] = (await manifestOf(server, manifestId)).assets;
-    assert.ok(assets.every((a) => a.prompted_at && !a.prompt_error));
-    const byImage = Map.groupBy(fake.requests, (r) => r.imageHash);
-    assert.equal(byImage.size, assets.length);
-    for (const calls of byImage.values()) {
-      assert.deepEqual(calls.map((c) => c.status), [429, 200]);
-      const waited = calls[1].receivedAt - calls[0].answeredAt!;
-      assert.ok(waited >= 1000, `retried after ${waited} ms`);
-    }
-  } finally {
-    await server.close();
-    await fake.close();
-  }
+  await withGemini(
+    {
+      plan: firstCallOfEachImage(B.status(429, { retryAfter: 1 })),
+    },
+    {},
+    async ({ fake, server }) => {
+      const { manifestId } = await manifestWithPhotos(server, ["sample2.jpg"]);
+      const final = await processAndWait(server, manifestId);
+      assert.equal(final.status, "complete");
+      const assets: Any[] = (await manifestOf(server, manifestId)).assets;
+      assert.ok(assets.every((a) => a.prompted_at && !a.prompt_error));
+      const byImage = Map.groupBy(fake.requests, (r) => r.imageHash);
+      assert.equal(byImage.size, assets.length);
+      for (const calls of byImage.values()) {
+        assert.deepEqual(calls.map((c) => c.status), [429, 200]);
+        const waited = calls[1].receivedAt - calls[0].answeredAt!;
+        assert.ok(waited >= 1000, `retried after ${waited} ms`);
+      }
+    },
+  );
 });
 
 Deno.test("one asset always answered with malformed JSON gets a prompt_error; reprocessing fixes it", async () => {
-  const fake = await startFakeGemini();
-  const server = await geminiServer(fake.url, { GEMINI_MAX_RETRIES: "2" });
-  try {
+  await withGemini({}, { GEMINI_MAX_RETRIES: "2" }, async ({ fake, server }) => {
     const { manifestId, uploadIds } = await manifestWithPhotos(server, ["sample2.jpg"]);
     const uploadBytes = new Uint8Array(
       await (await server.fetch(`/api/assets/${uploadIds[0]}/image`)).arrayBuffer(),
@@ -171,56 +184,53 @@ Deno.test("one asset always answered with malformed JSON gets a prompt_error; re
     assert.equal(fixed.body.prompt_error, null);
     assert.equal(fixed.body.provider, "gemini");
     assert.ok(fixed.body.reverse_prompt.length > 0);
-  } finally {
-    await server.close();
-    await fake.close();
-  }
+  });
 });
 
 Deno.test("a refused key stops the job at once, names GEMINI_API_KEY, and never shows the key", async () => {
   const lines: string[] = [];
   const previous = setLogSink((line) => lines.push(line));
   // The fake echoes the key in its error, as a careless proxy might: it must still not leak.
-  const fake = await startFakeGemini({
-    plan: B.status(401, { message: `API key ${KEY} not valid. Please pass a valid API key.` }),
-  });
-  const server = await geminiServer(fake.url, { LOG_LEVEL: "debug" });
   try {
-    const { manifestId } = await manifestWithPhotos(server, DEMO_FILES.slice(0, 3));
-    const started = performance.now();
-    const final = await processAndWait(server, manifestId);
-    const seconds = (performance.now() - started) / 1000;
-    assert.equal(final.status, "error");
-    assert.match(final.error, /GEMINI_API_KEY/);
-    assert.ok(seconds < 15, `ended after ${seconds.toFixed(1)} s`);
-    assert.ok(fake.requests.length <= 5, `${fake.requests.length} requests`);
-    const manifest = await manifestOf(server, manifestId);
-    assert.equal(manifest.status, "ERROR");
-    assert.match(manifest.error, /GEMINI_API_KEY/);
+    await withGemini(
+      {
+        plan: B.status(401, { message: `API key ${KEY} not valid. Please pass a valid API key.` }),
+      },
+      { LOG_LEVEL: "debug" },
+      async ({ fake, server }) => {
+        const { manifestId } = await manifestWithPhotos(server, DEMO_FILES.slice(0, 3));
+        const started = performance.now();
+        const final = await processAndWait(server, manifestId);
+        const seconds = (performance.now() - started) / 1000;
+        assert.equal(final.status, "error");
+        assert.match(final.error, /GEMINI_API_KEY/);
+        assert.ok(seconds < 15, `ended after ${seconds.toFixed(1)} s`);
+        assert.ok(fake.requests.length <= 5, `${fake.requests.length} requests`);
+        const manifest = await manifestOf(server, manifestId);
+        assert.equal(manifest.status, "ERROR");
+        assert.match(manifest.error, /GEMINI_API_KEY/);
 
-    const responses = [
-      JSON.stringify(manifest),
-      JSON.stringify(final),
-      JSON.stringify((await server.json("GET", "/api/jobs")).body),
-      JSON.stringify((await server.json("GET", "/readyz")).body),
-      JSON.stringify((await server.json("GET", "/openapi.json")).body),
-    ];
-    for (const text of [...responses, ...lines]) assert.ok(!text.includes(KEY), text.slice(0, 200));
-    assert.ok(lines.length > 0, "logs were captured");
+        const responses = [
+          JSON.stringify(manifest),
+          JSON.stringify(final),
+          JSON.stringify((await server.json("GET", "/api/jobs")).body),
+          JSON.stringify((await server.json("GET", "/readyz")).body),
+          JSON.stringify((await server.json("GET", "/openapi.json")).body),
+        ];
+        for (const text of [...responses, ...lines]) {
+          assert.ok(!text.includes(KEY), text.slice(0, 200));
+        }
+        assert.ok(lines.length > 0, "logs were captured");
+      },
+    );
   } finally {
-    await server.close();
-    await fake.close();
     setLogSink(previous);
   }
 });
 
 Deno.test("a Gemini that never answers times out, is retried within bounds, and the job ends", async () => {
-  const fake = await startFakeGemini({ plan: firstCallOfEachImage(B.hang()) });
-  const server = await geminiServer(fake.url, {
-    GEMINI_TIMEOUT_MS: "400",
-    GEMINI_MAX_RETRIES: "2",
-  });
-  try {
+  const env = { GEMINI_TIMEOUT_MS: "400", GEMINI_MAX_RETRIES: "2" };
+  await withGemini({ plan: firstCallOfEachImage(B.hang()) }, env, async ({ fake, server }) => {
     const { manifestId } = await manifestWithPhotos(server, ["sample2.jpg"]);
     const final = await processAndWait(server, manifestId);
     assert.equal(final.status, "complete");
@@ -241,8 +251,5 @@ Deno.test("a Gemini that never answers times out, is retried within bounds, and 
     assert.match(ended.error, /GEMINI_TIMEOUT_MS/);
     const stuckAssets: Any[] = (await manifestOf(server, stuck)).assets;
     assert.ok(stuckAssets.every((a) => /did not answer within 400 ms/.test(a.prompt_error)));
-  } finally {
-    await server.close();
-    await fake.close();
-  }
+  });
 });
