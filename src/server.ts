@@ -17,7 +17,6 @@ import { visionInitFromCatalog } from "./vision/vision_init.ts";
 import { createWebSocketEndpoint } from "./api/ws.ts";
 import { EventHub } from "./events/event_hub.ts";
 import { lastSeqOf } from "./events/event_log.ts";
-import { isTopic } from "./events/frames.ts";
 import { fontPaths } from "./imaging/fonts.ts";
 import { JobRunner } from "./jobs/job_runner.ts";
 import { LocalAnalyzer } from "./llm/local_analyzer.ts";
@@ -27,8 +26,7 @@ import { activeProvider } from "./app.ts";
 import type { PipelineDeps } from "./pipeline/context.ts";
 import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
 import { manifestJobHandler, onManifestJobFailed } from "./pipeline/process_manifest.ts";
-import { manifestProgress } from "./pipeline/processing.ts";
-import { AppError } from "./errors.ts";
+import { topicSnapshot } from "./pipeline/processing.ts";
 
 /** A running service. */
 export interface RunningServer {
@@ -107,7 +105,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const websocket = createWebSocketEndpoint({
     hub,
     authToken: config.authToken,
-    snapshot: (topic) => snapshotOf(db, topic),
+    snapshot: (topic) => topicSnapshot(db, topic),
     lastSeq: (topic) => lastSeqOf(db, topic),
   });
   const services: Services = {
@@ -148,19 +146,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       return closing;
     },
   };
-}
-
-/** What a subscriber to `topic` is told first: the topic's durable state, or null if unknown. */
-async function snapshotOf(db: Db, topic: string): Promise<Record<string, unknown> | null> {
-  if (!isTopic(topic)) return null;
-  const [kind, id] = topic.split(":");
-  if (kind !== "manifest") return null;
-  try {
-    return { ...await manifestProgress(db, id) };
-  } catch (error) {
-    if (error instanceof AppError && error.kind === "not_found") return null;
-    throw error;
-  }
 }
 
 /** The provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §7): Gemini with a key, else local. */

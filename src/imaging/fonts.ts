@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { fileExists } from "../storage/file_exists.ts";
 import { DEFAULT_MODELS_DIR } from "../vision/model_catalog.ts";
+import { readJsonFile } from "../storage/read_json_file.ts";
 
 /** Lowercase hex SHA-256. */
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters");
@@ -89,22 +90,7 @@ export function fontsDir(modelsDir: string = DEFAULT_MODELS_DIR): string {
 export async function loadFontCatalog(
   path: string = DEFAULT_FONT_CATALOG_PATH,
 ): Promise<readonly FontEntry[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`The font catalog ${path} does not exist. Restore it from git.`);
-    }
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`The font catalog ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseFontCatalog(json, path);
+  return parseFontCatalog(await readJsonFile(path, "font catalog"), path);
 }
 
 /** Validates already-parsed font catalog JSON; `source` names it in error messages. */

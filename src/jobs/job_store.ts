@@ -28,7 +28,7 @@ export const MAX_ATTEMPTS = 3;
 
 /** Creates a queued job (call inside the transaction that changes its target's state). */
 export async function enqueueJob(
-  trx: Transaction<Database> | Db,
+  trx: Db,
   job: { kind: JobKind; targetId: string; params?: Record<string, unknown> },
 ): Promise<JobRow> {
   return await trx.insertInto("jobs").values({
@@ -117,7 +117,7 @@ export async function saveProgress(
  * in which case nothing is changed.
  */
 export async function finishJob(
-  trx: Transaction<Database> | Db,
+  trx: Db,
   id: string,
   status: "succeeded" | "failed",
   error: string | null = null,

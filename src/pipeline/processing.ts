@@ -5,9 +5,10 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
-import type { JobRow } from "../db/tables.ts";
+import type { JobRow, ManifestRow } from "../db/tables.ts";
 import type { EventHub } from "../events/event_hub.ts";
-import { conflict, invalid } from "../errors.ts";
+import { AppError, conflict, invalid } from "../errors.ts";
+import { isTopic } from "../events/frames.ts";
 import type { JobRunner } from "../jobs/job_runner.ts";
 import {
   enqueueJob,
@@ -90,13 +91,7 @@ export async function startProcessing(deps: ProcessingDeps, manifestId: string):
           `POST /api/manifests/${manifestId}/uploads first.`,
       );
     }
-    await trx.updateTable("manifests").set({ status: "PROCESSING", error: null, updated_at: now() })
-      .where("id", "=", manifestId).execute();
-    return await enqueueJob(trx, {
-      kind: "process_manifest",
-      targetId: manifestId,
-      params: { manifest_id: manifestId, previous_status: manifest.status },
-    });
+    return await beginManifestJob(trx, manifest, "process_manifest", manifestId);
   });
   deps.runner.wake();
   return job;
@@ -124,16 +119,48 @@ export async function startReprocess(deps: ProcessingDeps, assetId: string): Pro
       prompt_error: null,
       updated_at: now(),
     }).where("id", "=", assetId).execute();
-    await trx.updateTable("manifests").set({ status: "PROCESSING", updated_at: now() })
-      .where("id", "=", manifest.id).execute();
-    return await enqueueJob(trx, {
-      kind: "reprocess_asset",
-      targetId: assetId,
-      params: { manifest_id: manifest.id, previous_status: manifest.status },
-    });
+    return await beginManifestJob(trx, manifest, "reprocess_asset", assetId);
   });
   deps.runner.wake();
   return job;
+}
+
+/**
+ * Marks a manifest PROCESSING and queues its job, remembering the status to return to on
+ * cancel. Call inside the transaction that checked the manifest is not processing.
+ */
+async function beginManifestJob(
+  trx: Db,
+  manifest: ManifestRow,
+  kind: "process_manifest" | "reprocess_asset",
+  targetId: string,
+): Promise<JobRow> {
+  await trx.updateTable("manifests").set({ status: "PROCESSING", error: null, updated_at: now() })
+    .where("id", "=", manifest.id).execute();
+  return await enqueueJob(trx, {
+    kind,
+    targetId,
+    params: { manifest_id: manifest.id, previous_status: manifest.status },
+  });
+}
+
+/**
+ * What a WebSocket subscriber to `topic` is told first: the same object as
+ * `GET /manifests/{id}/progress`, or null for a topic that names nothing.
+ */
+export async function topicSnapshot(
+  db: Db,
+  topic: string,
+): Promise<Record<string, unknown> | null> {
+  if (!isTopic(topic)) return null;
+  const [kind, id] = topic.split(":");
+  if (kind !== "manifest") return null;
+  try {
+    return { ...await manifestProgress(db, id) };
+  } catch (error) {
+    if (error instanceof AppError && error.kind === "not_found") return null;
+    throw error;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { readJsonFile } from "../storage/read_json_file.ts";
 
 /** What a model is used for in the pipeline. */
 export const MODEL_ROLES = [
@@ -205,22 +206,7 @@ export const DEFAULT_MODELS_DIR = fileURLToPath(new URL("../../models/", import.
 export async function loadModelCatalog(
   path: string = DEFAULT_CATALOG_PATH,
 ): Promise<readonly ModelEntry[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`The model catalog ${path} does not exist. Restore it from git.`);
-    }
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`The model catalog ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseModelCatalog(json, path);
+  return parseModelCatalog(await readJsonFile(path, "model catalog"), path);
 }
 
 /** Validates already-parsed catalog JSON; `source` names it in error messages. */
