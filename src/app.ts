@@ -17,11 +17,13 @@ import { manifestRoutes } from "./api/routes/manifests.ts";
 import { serviceRoutes } from "./api/routes/service.ts";
 import { identityRoutes } from "./api/routes/identities.ts";
 import { processingRoutes } from "./api/routes/processing.ts";
+import { projectRoutes } from "./api/routes/projects.ts";
 import type { WebSocketEndpoint } from "./api/ws.ts";
 import type { EventHub } from "./events/event_hub.ts";
 import type { ImageService } from "./imaging/image_service.ts";
 import type { JobRunner } from "./jobs/job_runner.ts";
 import type { BlobStore } from "./storage/blob_store.ts";
+import type { StoryboardWriter } from "./storyboard/writer.ts";
 import type { WorkerPool } from "./workers/pool.ts";
 
 /** Everything the app is made of. */
@@ -34,6 +36,8 @@ export interface Services {
   readonly hub: EventHub;
   readonly runner: JobRunner;
   readonly websocket: WebSocketEndpoint;
+  /** Writes storyboards; null when no LLM is configured. */
+  readonly writer: StoryboardWriter | null;
 }
 
 /** Bodies of JSON requests are small; only uploads carry images. */
@@ -100,6 +104,15 @@ export function createApp(services: Services): Hono {
       blobs: services.blobs,
       hub: services.hub,
       runner: services.runner,
+    }),
+  );
+  api.route(
+    "/",
+    projectRoutes({
+      db: services.db,
+      hub: services.hub,
+      runner: services.runner,
+      writer: services.writer,
     }),
   );
   app.route("/api", api);

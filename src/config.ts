@@ -33,6 +33,7 @@ export const EnvSchema = z.object({
   GEMINI_CONCURRENCY: blankIsUnset(intFrom(1, 5).default(5)),
   GEMINI_TIMEOUT_MS: blankIsUnset(intFrom(1, 600_000).default(60_000)),
   GEMINI_MAX_RETRIES: blankIsUnset(intFrom(0, 10).default(3)),
+  STORYBOARD_TIMEOUT_MS: blankIsUnset(intFrom(1, 1_800_000).default(300_000)),
   JOB_CONCURRENCY: blankIsUnset(intFrom(1, 16).default(2)),
   MAX_CROPS_PER_IMAGE: blankIsUnset(intFrom(1, 200).default(24)),
 });
@@ -62,6 +63,8 @@ export interface Config {
   readonly geminiTimeoutMs: number;
   /** Retries of a Gemini call after a rate limit, an outage, a timeout or a bad answer. */
   readonly geminiMaxRetries: number;
+  /** Time limit of one storyboard call to Gemini (a whole storyboard takes a while to write). */
+  readonly storyboardTimeoutMs: number;
   /** Manifest jobs run at once (each one uses the whole worker pool). */
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image (SPEC §5.2). */
@@ -114,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     geminiConcurrency: e.GEMINI_CONCURRENCY,
     geminiTimeoutMs: e.GEMINI_TIMEOUT_MS,
     geminiMaxRetries: e.GEMINI_MAX_RETRIES,
+    storyboardTimeoutMs: e.STORYBOARD_TIMEOUT_MS,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
   });

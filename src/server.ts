@@ -27,6 +27,10 @@ import type { PipelineDeps } from "./pipeline/context.ts";
 import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
 import { manifestJobHandler, onManifestJobFailed } from "./pipeline/process_manifest.ts";
 import { topicSnapshot } from "./pipeline/processing.ts";
+import type { JobRow } from "./db/tables.ts";
+import { GeminiStoryboardWriter } from "./llm/gemini_storyboard.ts";
+import { onStoryboardJobFailed, storyboardJobHandler } from "./storyboard/generate.ts";
+import type { StoryboardWriter } from "./storyboard/writer.ts";
 
 /** A running service. */
 export interface RunningServer {
@@ -96,8 +100,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     cropPlan: { ...DEFAULT_CROP_PLAN, maxPerImage: config.maxCropsPerImage },
   };
   const handler = manifestJobHandler(pipeline);
-  const markFailed = onManifestJobFailed(pipeline);
-  const runner = new JobRunner(db, { process_manifest: handler, reprocess_asset: handler }, {
+  const writer = storyboardWriter(config);
+  const markManifestFailed = onManifestJobFailed(pipeline);
+  const markStoryboardFailed = onStoryboardJobFailed({ db, hub });
+  const markFailed = (job: JobRow, error: unknown) =>
+    job.kind === "storyboard" ? markStoryboardFailed(job, error) : markManifestFailed(job, error);
+  const runner = new JobRunner(db, {
+    process_manifest: handler,
+    reprocess_asset: handler,
+    storyboard: storyboardJobHandler({ db, hub, writer }),
+  }, {
     concurrency: config.jobConcurrency,
     onFailed: markFailed,
     onExhausted: (job) => markFailed(job, new Error(job.error ?? "The job was interrupted.")),
@@ -117,6 +129,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     hub,
     runner,
     websocket,
+    writer,
   };
   const app = createApp(services);
   await runner.start();
@@ -146,6 +159,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/** Gemini writes storyboards when a key is set, whatever provider describes assets. */
+function storyboardWriter(config: Config): StoryboardWriter | null {
+  if (!config.geminiApiKey) return null;
+  return new GeminiStoryboardWriter({
+    apiKey: config.geminiApiKey,
+    model: config.geminiModel,
+    baseUrl: config.geminiBaseUrl,
+    timeoutMs: config.storyboardTimeoutMs,
+    maxRetries: config.geminiMaxRetries,
+  });
 }
 
 /** The provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §7): Gemini with a key, else local. */

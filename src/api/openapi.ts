@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import * as S from "./schemas.ts";
+import * as P from "./project_schemas.ts";
 
 type Schema = z.ZodType;
 
@@ -231,6 +232,78 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: "get",
+    path: "/api/manifests/{id}/registry",
+    summary: "The registry block the storyboard LLM reads (text): one entry per identity or asset",
+    tag: "storyboards",
+    responses: { 200: "text/plain" },
+  },
+  {
+    method: "post",
+    path: "/api/projects",
+    summary: "Create a project: a script grounded on a manifest",
+    tag: "storyboards",
+    json: P.ProjectCreate,
+    responses: { 201: P.Project },
+  },
+  {
+    method: "get",
+    path: "/api/projects",
+    summary: "Projects, most recently changed first",
+    tag: "storyboards",
+    query: P.ProjectListQuery,
+    responses: { 200: P.ProjectList },
+  },
+  {
+    method: "get",
+    path: "/api/projects/{id}",
+    summary: "A project",
+    tag: "storyboards",
+    responses: { 200: P.Project },
+  },
+  {
+    method: "delete",
+    path: "/api/projects/{id}",
+    summary: "Delete a project and its storyboard",
+    tag: "storyboards",
+    responses: { 204: null },
+  },
+  {
+    method: "post",
+    path: "/api/projects/{id}/storyboard",
+    summary: "Generate the storyboard (a job; frames on project:{id}); 503 without an LLM",
+    tag: "storyboards",
+    responses: { 202: P.StoryboardStarted, 503: S.ErrorBody },
+  },
+  {
+    method: "get",
+    path: "/api/projects/{id}/progress",
+    summary: "Progress of the project's newest storyboard job (also the WebSocket snapshot)",
+    tag: "storyboards",
+    responses: { 200: P.StoryboardProgress },
+  },
+  {
+    method: "get",
+    path: "/api/projects/{id}/storyboard",
+    summary: "The stored storyboard with every scene's manifest and audio manifest",
+    tag: "storyboards",
+    responses: { 200: P.Storyboard },
+  },
+  {
+    method: "get",
+    path: "/api/projects/{id}/scenes/{index}/manifest",
+    summary: "One scene's manifest: placements, composition, new assets",
+    tag: "storyboards",
+    responses: { 200: P.SceneManifest },
+  },
+  {
+    method: "get",
+    path: "/api/projects/{id}/scenes/{index}/audio",
+    summary: "One scene's audio manifest: dialogue, SFX, ambience, music, continuity",
+    tag: "storyboards",
+    responses: { 200: P.SceneAudio },
+  },
+  {
+    method: "get",
     path: "/ws",
     summary: "WebSocket upgrade: live progress frames (subscribe, since, snapshot; SPEC §6)",
     tag: "service",
@@ -290,6 +363,14 @@ export function buildOpenApi(options: { authRequired: boolean }): Record<string,
         in: "path",
         required: true,
         schema: { type: "string", format: "uuid" },
+      });
+    }
+    if (route.path.includes("{index}")) {
+      parameters.push({
+        name: "index",
+        in: "path",
+        required: true,
+        schema: { type: "integer", minimum: 0 },
       });
     }
     if (route.query) parameters.push(...queryParameters(route.query));

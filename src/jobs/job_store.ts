@@ -23,6 +23,15 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** A job that is still to run or running. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ["queued", "running"];
 
+/** How a job's status reads in progress views (SPEC §4 `progress.status`). */
+export const PROGRESS_STATUS: Readonly<Record<JobStatus, string>> = Object.freeze({
+  queued: "queued",
+  running: "processing",
+  succeeded: "complete",
+  failed: "error",
+  cancelled: "cancelled",
+});
+
 /** How often a job may be started before a crash loop is declared a failure. */
 export const MAX_ATTEMPTS = 3;
 

@@ -11,7 +11,13 @@ import { now } from "../registry/deps.ts";
 import { touchManifest } from "../registry/manifests.ts";
 import type { Topic } from "../events/frames.ts";
 import type { PipelineDeps, StepContext } from "./context.ts";
-import { parseStoredProgress, ProgressReporter, type Step, STEPS } from "./progress.ts";
+import {
+  type Counters,
+  parseStoredProgress,
+  ProgressReporter,
+  type Step,
+  STEPS,
+} from "./progress.ts";
 import { buildContactSheet } from "./steps/contact_sheet.ts";
 import { runDetection } from "./steps/detection.ts";
 import { runFaceMatching } from "./steps/face_matching.ts";
@@ -41,7 +47,7 @@ export function manifestIdOf(job: JobRow): string {
 export function manifestJobHandler(deps: PipelineDeps): JobHandler {
   return async function runManifestJob(job: JobRow, control: JobControl): Promise<void> {
     const manifestId = manifestIdOf(job);
-    const progress = new ProgressReporter({
+    const progress = new ProgressReporter<Step, Counters>({
       db: deps.db,
       hub: deps.hub,
       jobId: job.id,

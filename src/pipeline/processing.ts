@@ -17,12 +17,19 @@ import {
   latestManifestJob,
   markCancelled,
   paramsOf,
+  PROGRESS_STATUS,
 } from "../jobs/job_store.ts";
 import { getAsset } from "../registry/assets.ts";
 import { now } from "../registry/deps.ts";
 import { assertNotProcessing, getManifest } from "../registry/manifests.ts";
 import { manifestIdOf, manifestTopic } from "./process_manifest.ts";
 import { parseStoredProgress } from "./progress.ts";
+import {
+  onStoryboardJobCancelled,
+  projectTopic,
+  storedProgress,
+  storyboardProgress,
+} from "../storyboard/generate.ts";
 
 /** What the processing operations need. */
 export interface ProcessingDeps {
@@ -30,15 +37,6 @@ export interface ProcessingDeps {
   readonly hub: EventHub;
   readonly runner: JobRunner;
 }
-
-/** The manifest-facing status of a job (SPEC §4 progress). */
-const PROGRESS_STATUS: Readonly<Record<JobStatus, string>> = Object.freeze({
-  queued: "queued",
-  running: "processing",
-  succeeded: "complete",
-  failed: "error",
-  cancelled: "cancelled",
-});
 
 /** What `GET /manifests/{id}/progress` returns and the WebSocket `snapshot` carries. */
 export interface ProgressView {
@@ -154,9 +152,10 @@ export async function topicSnapshot(
 ): Promise<Record<string, unknown> | null> {
   if (!isTopic(topic)) return null;
   const [kind, id] = topic.split(":");
-  if (kind !== "manifest") return null;
   try {
-    return { ...await manifestProgress(db, id) };
+    return kind === "manifest"
+      ? { ...await manifestProgress(db, id) }
+      : { ...await storyboardProgress(db, id) };
   } catch (error) {
     if (error instanceof AppError && error.kind === "not_found") return null;
     throw error;
@@ -178,7 +177,8 @@ export async function cancelJob(deps: ProcessingDeps, jobId: string): Promise<Jo
         { job_id: jobId, status: job.status },
       );
     }
-    if (row.kind !== "storyboard") {
+    if (row.kind === "storyboard") await onStoryboardJobCancelled(trx, row);
+    else {
       const previous = paramsOf(row).previous_status;
       await trx.updateTable("manifests").set({
         status: typeof previous === "string" && previous !== "PROCESSING" ? previous : "DRAFT",
@@ -188,17 +188,18 @@ export async function cancelJob(deps: ProcessingDeps, jobId: string): Promise<Jo
     return row;
   });
   deps.runner.interrupt(jobId);
-  if (cancelled.kind !== "storyboard") {
-    await deps.hub.emit({
-      topic: manifestTopic(manifestIdOf(cancelled)),
-      type: "done",
-      jobId,
-      payload: {
-        status: "cancelled",
-        error: null,
-        totals: parseStoredProgress(cancelled.progress).counters,
-      },
-    });
-  }
+  const storyboard = cancelled.kind === "storyboard";
+  await deps.hub.emit({
+    topic: storyboard ? projectTopic(cancelled.target_id) : manifestTopic(manifestIdOf(cancelled)),
+    type: "done",
+    jobId,
+    payload: {
+      status: "cancelled",
+      error: null,
+      totals: storyboard
+        ? storedProgress(cancelled.progress).counters
+        : parseStoredProgress(cancelled.progress).counters,
+    },
+  });
   return cancelled;
 }

@@ -63,22 +63,33 @@ export interface StepState {
   duration_ms: number | null;
 }
 
-/** What a job row's `progress` column holds. */
-export interface StoredProgress {
-  counters: Counters;
-  steps: Record<Step, StepState>;
+/** What a job row's `progress` column holds: a manifest job's by default. */
+export interface StoredProgress<S extends string = Step, C extends object = Counters> {
+  counters: C;
+  steps: Record<S, StepState>;
   provider: string | null;
 }
 
-/** The stored progress of a job row, tolerant of rows written before a job started. */
+/** The stored progress of a manifest job row. */
 export function parseStoredProgress(json: string | null): StoredProgress {
+  return parseProgressOf(json, STEPS, emptyCounters);
+}
+
+/**
+ * The stored progress of a job row with its own `steps` and counters, tolerant of rows
+ * written before the job started.
+ */
+export function parseProgressOf<S extends string, C extends object>(
+  json: string | null,
+  steps: readonly S[],
+  emptyCountersOf: () => C,
+): StoredProgress<S, C> {
   const raw = json ? JSON.parse(json) : {};
-  const steps = Object.fromEntries(
-    STEPS.map((step) => [step, raw.steps?.[step] ?? { state: "pending", duration_ms: null }]),
-  ) as Record<Step, StepState>;
   return {
-    counters: { ...emptyCounters(), ...raw.counters },
-    steps,
+    counters: { ...emptyCountersOf(), ...raw.counters },
+    steps: Object.fromEntries(
+      steps.map((step) => [step, raw.steps?.[step] ?? { state: "pending", duration_ms: null }]),
+    ) as Record<S, StepState>,
     provider: raw.provider ?? null,
   };
 }
@@ -86,36 +97,49 @@ export function parseStoredProgress(json: string | null): StoredProgress {
 /** Minimum time between two `progress` frames of one job. */
 export const PROGRESS_INTERVAL_MS = 250;
 
+/** An object whose every field is a number (an interface of counters qualifies). */
+export type NumberRecord<C> = { [K in keyof C]: number };
+
+/** How a {@linkcode ProgressReporter} is set up; a manifest job's steps and counters by default. */
+export interface ProgressOptions<S extends string, C extends NumberRecord<C>> {
+  readonly db: Db;
+  readonly hub: EventHub;
+  readonly jobId: string;
+  readonly topic: Topic;
+  readonly provider: string | null;
+  readonly steps?: readonly S[];
+  readonly emptyCounters?: () => C;
+}
+
 /** Reports one job's progress. */
-export class ProgressReporter {
+export class ProgressReporter<
+  S extends string = Step,
+  C extends NumberRecord<C> = Counters,
+> {
   readonly #db: Db;
   readonly #hub: EventHub;
   readonly #jobId: string;
   readonly #topic: Topic;
-  readonly #state: StoredProgress;
-  #step: Step | null = null;
+  readonly #state: StoredProgress<S, C>;
+  #step: S | null = null;
   #stepStart = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #lastSent = 0;
   #dirty = false;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(
-    options: { db: Db; hub: EventHub; jobId: string; topic: Topic; provider: string | null },
-  ) {
+  constructor(options: ProgressOptions<S, C>) {
     this.#db = options.db;
     this.#hub = options.hub;
     this.#jobId = options.jobId;
     this.#topic = options.topic;
-    this.#state = {
-      counters: emptyCounters(),
-      steps: parseStoredProgress(null).steps,
-      provider: options.provider,
-    };
+    const steps = (options.steps ?? STEPS) as readonly S[];
+    const empty = (options.emptyCounters ?? emptyCounters) as () => C;
+    this.#state = { ...parseProgressOf(null, steps, empty), provider: options.provider };
   }
 
   /** The counters as they are now. */
-  get counters(): Readonly<Counters> {
+  get counters(): Readonly<C> {
     return this.#state.counters;
   }
 
@@ -125,7 +149,7 @@ export class ProgressReporter {
   }
 
   /** Changes counters; a frame follows within {@linkcode PROGRESS_INTERVAL_MS}. */
-  update(change: Partial<Counters>): void {
+  update(change: Partial<C>): void {
     Object.assign(this.#state.counters, change);
     this.#dirty = true;
     if (this.#timer !== null) return;
@@ -137,8 +161,8 @@ export class ProgressReporter {
   }
 
   /** Adds `amount` to one counter. */
-  add(counter: keyof Counters, amount = 1): void {
-    this.update({ [counter]: this.#state.counters[counter] + amount });
+  add(counter: keyof C, amount = 1): void {
+    this.update({ [counter]: this.#state.counters[counter] + amount } as unknown as Partial<C>);
   }
 
   /** Sends pending counter changes now. */
@@ -161,7 +185,7 @@ export class ProgressReporter {
   }
 
   /** Marks `step` started. */
-  async stepStarted(step: Step): Promise<void> {
+  async stepStarted(step: S): Promise<void> {
     await this.flush();
     this.#step = step;
     this.#stepStart = performance.now();
@@ -171,7 +195,7 @@ export class ProgressReporter {
   }
 
   /** Marks the current step finished, after sending its last counters. */
-  async stepFinished(step: Step): Promise<void> {
+  async stepFinished(step: S): Promise<void> {
     await this.flush();
     const duration = Math.round(performance.now() - this.#stepStart);
     this.#state.steps[step] = { state: "finished", duration_ms: duration };

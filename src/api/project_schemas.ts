@@ -1,0 +1,108 @@
+/**
+ * Request and response schemas of the projects and storyboard API (SPEC §4, §8).
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  CharacterDescription,
+  EnhancedSceneSchema,
+  SceneAudioManifestSchema,
+  SceneManifestSchema,
+  StyleGuide,
+} from "../storyboard/schemas.ts";
+
+/** A project's states: DRAFT until a storyboard is stored; GENERATING while a job writes one. */
+export const PROJECT_STATUSES = ["DRAFT", "GENERATING", "READY", "ERROR"] as const;
+
+/** Aspect ratios a project can have. */
+export const ASPECT_RATIOS = ["16:9", "9:16"] as const;
+
+const timestamp = z.string().describe("ISO-8601 UTC timestamp");
+
+/** Body of `POST /projects`. */
+export const ProjectCreate = z.object({
+  title: z.string().trim().min(1).max(200).describe("Name of the film"),
+  prompt: z.string().trim().min(1).max(50_000).describe("The script"),
+  style: z.string().trim().max(2000).nullable().optional().describe(
+    "Visual style wished for, e.g. 1970s film noir",
+  ),
+  aspect_ratio: z.enum(ASPECT_RATIOS).default("16:9"),
+  target_scene_count: z.number().int().min(1).max(20).default(3),
+  manifest_id: z.string().nullable().optional().describe(
+    "The manifest whose tagged assets the storyboard may use",
+  ),
+}).strict().meta({ id: "ProjectCreate" });
+
+/** A project as the API returns it. */
+export const Project = z.object({
+  id: z.string(),
+  title: z.string(),
+  prompt: z.string(),
+  style: z.string().nullable(),
+  aspect_ratio: z.enum(ASPECT_RATIOS),
+  target_scene_count: z.number().int(),
+  manifest_id: z.string().nullable(),
+  manifest_version: z.number().int().nullable().describe(
+    "The manifest's version when the stored storyboard was generated",
+  ),
+  status: z.enum(PROJECT_STATUSES),
+  style_guide: StyleGuide.nullable(),
+  error: z.string().nullable(),
+  scene_count: z.number().int().describe("Scenes of the stored storyboard"),
+  job_id: z.string().nullable().describe("The newest storyboard job"),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: "Project" });
+
+/** Several projects. */
+export const ProjectList = z.object({
+  items: z.array(Project),
+  total: z.number().int(),
+}).meta({ id: "ProjectList" });
+
+/** Query of `GET /projects`. */
+export const ProjectListQuery = z.object({
+  manifest_id: z.string().optional().describe("Only projects grounded on this manifest"),
+});
+
+/** Body of `POST /projects/{id}/storyboard` (202). */
+export const StoryboardStarted = z.object({
+  job_id: z.string(),
+  status: z.literal("started"),
+}).meta({ id: "StoryboardStarted" });
+
+/** Body of `GET /projects/{id}/progress`, also the `project:{id}` WebSocket snapshot. */
+export const StoryboardProgress = z.object({
+  status: z.enum(["not_started", "queued", "processing", "complete", "error", "cancelled"]),
+  job_id: z.string().nullable(),
+  project_status: z.enum(PROJECT_STATUSES),
+  current_step: z.string().nullable().describe("registry, writing, validating or saving"),
+  progress: z.record(z.string(), z.number()).describe(
+    "registry_entries, scenes_target, scenes_written, llm_calls, repair_rounds, " +
+      "aliases_mapped, indices_fixed, problems, input_tokens, output_tokens",
+  ),
+  steps: z.record(
+    z.string(),
+    z.object({
+      state: z.enum(["pending", "started", "finished"]),
+      duration_ms: z.number().nullable(),
+    }),
+  ),
+  provider: z.string().nullable(),
+  error: z.string().nullable(),
+  started_at: timestamp.nullable(),
+  finished_at: timestamp.nullable(),
+}).meta({ id: "StoryboardProgress" });
+
+/** A stored storyboard, as `GET /projects/{id}/storyboard` returns it. */
+export const Storyboard = z.object({
+  project_id: z.string(),
+  manifest_id: z.string().nullable(),
+  manifest_version: z.number().int().nullable(),
+  style_guide: StyleGuide,
+  characters: z.array(CharacterDescription),
+  scenes: z.array(EnhancedSceneSchema),
+}).meta({ id: "Storyboard" });
+
+export { SceneAudioManifestSchema as SceneAudio, SceneManifestSchema as SceneManifest };

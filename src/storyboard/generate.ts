@@ -1,0 +1,330 @@
+/**
+ * The storyboard job (SPEC §8): build the manifest's registry, ask the writer for a
+ * storyboard whose every tag field is constrained to the registry's tags, validate it, give
+ * the writer one repair round-trip naming exactly what was wrong, and store the result in
+ * one transaction — or fail with the list of wrong tags, leaving any previous storyboard as
+ * it was. Progress goes out on `project:{id}` like a manifest job's.
+ *
+ * @module
+ */
+import type { Db } from "../db/database.ts";
+import type { JobRow } from "../db/tables.ts";
+import type { EventHub } from "../events/event_hub.ts";
+import type { Topic } from "../events/frames.ts";
+import { AppError, conflict, invalid } from "../errors.ts";
+import { type JobControl, type JobHandler, JobInterruptedError } from "../jobs/job_runner.ts";
+import type { JobRunner } from "../jobs/job_runner.ts";
+import {
+  enqueueJob,
+  finishJob,
+  type JobStatus,
+  latestJobFor,
+  paramsOf,
+  PROGRESS_STATUS,
+} from "../jobs/job_store.ts";
+import { responseJsonSchema } from "../llm/json_schema.ts";
+import { now } from "../registry/deps.ts";
+import { getManifest } from "../registry/manifests.ts";
+import { parseProgressOf, ProgressReporter } from "../pipeline/progress.ts";
+import { loadRegistry } from "./load_registry.ts";
+import { assertNotGenerating, getProject, type ProjectRow } from "./projects.ts";
+import { repairPrompt, storyboardPrompt } from "./prompt.ts";
+import { type Registry, renderRegistryBlock } from "./registry.ts";
+import { storyboardOutputSchemaFor } from "./schemas.ts";
+import { saveStoryboard } from "./storage.ts";
+import { describeProblems, unknownTags, validateStoryboard, type Validation } from "./validate.ts";
+import type { StoryboardTurn, StoryboardWriter, WrittenStoryboard } from "./writer.ts";
+
+/** The steps of a storyboard job, in order. */
+export const STORYBOARD_STEPS = ["registry", "writing", "validating", "saving"] as const;
+
+/** One of {@linkcode STORYBOARD_STEPS}. */
+export type StoryboardStep = (typeof STORYBOARD_STEPS)[number];
+
+/** The counters of a storyboard job. */
+export interface StoryboardCounters {
+  registry_entries: number;
+  scenes_target: number;
+  scenes_written: number;
+  llm_calls: number;
+  repair_rounds: number;
+  aliases_mapped: number;
+  indices_fixed: number;
+  problems: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+function emptyStoryboardCounters(): StoryboardCounters {
+  return {
+    registry_entries: 0,
+    scenes_target: 0,
+    scenes_written: 0,
+    llm_calls: 0,
+    repair_rounds: 0,
+    aliases_mapped: 0,
+    indices_fixed: 0,
+    problems: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+  };
+}
+
+/** What storyboard generation needs. */
+export interface StoryboardDeps {
+  readonly db: Db;
+  readonly hub: EventHub;
+  readonly runner: JobRunner;
+  /** Null when no LLM is configured: generation answers 503. */
+  readonly writer: StoryboardWriter | null;
+}
+
+/** The topic of a project's frames. */
+export function projectTopic(projectId: string): Topic {
+  return `project:${projectId}`;
+}
+
+/** The storyboard was still invalid after the repair round-trip. */
+export class StoryboardRejectedError extends Error {
+  override name = "StoryboardRejectedError";
+}
+
+/**
+ * Queues a storyboard job and marks the project GENERATING in one transaction, after the
+ * checks a person can act on: an LLM configured (503), a manifest that is READY (409) and
+ * has tagged assets (422), no other generation running (409).
+ */
+export async function startStoryboard(deps: StoryboardDeps, projectId: string): Promise<JobRow> {
+  const job = await deps.db.transaction().execute(async (trx) => {
+    const project = await getProject(trx, projectId);
+    if (!deps.writer) {
+      throw new AppError(
+        "not_configured",
+        "Storyboards are written by Gemini, and none is configured: set GEMINI_API_KEY " +
+          "(and GEMINI_MODEL if needed) and restart the service.",
+        { code: "llm_not_configured", details: { variable: "GEMINI_API_KEY" } },
+      );
+    }
+    await assertNotGenerating(trx, project);
+    if (!project.manifest_id) {
+      throw invalid(
+        "project_has_no_manifest",
+        `Project ${projectId} has no manifest: create a project with a manifest_id to ground ` +
+          "its storyboard on tagged assets.",
+      );
+    }
+    const manifest = await getManifest(trx, project.manifest_id);
+    if (manifest.status !== "READY") {
+      const todo = manifest.status === "PROCESSING"
+        ? "wait for processing to finish"
+        : `process it with POST /api/manifests/${manifest.id}/process`;
+      throw conflict(
+        "manifest_not_ready",
+        `Manifest ${manifest.id} is ${manifest.status}, not READY: ${todo}, then generate the ` +
+          "storyboard.",
+        { manifest_id: manifest.id, status: manifest.status },
+      );
+    }
+    const registry = await loadRegistry(trx, manifest.id);
+    if (registry.entries.length === 0) {
+      throw invalid(
+        "manifest_has_no_tags",
+        `Manifest ${manifest.id} has no tagged asset for a storyboard to use: upload and ` +
+          "process photos first.",
+      );
+    }
+    await trx.updateTable("projects").set({ status: "GENERATING", error: null, updated_at: now() })
+      .where("id", "=", projectId).execute();
+    return await enqueueJob(trx, {
+      kind: "storyboard",
+      targetId: projectId,
+      params: { project_id: projectId, previous_status: project.status },
+    });
+  });
+  deps.runner.wake();
+  return job;
+}
+
+/** The handler of `storyboard` jobs. */
+export function storyboardJobHandler(
+  deps: Pick<StoryboardDeps, "db" | "hub" | "writer">,
+): JobHandler {
+  return async function runStoryboardJob(job: JobRow, control: JobControl): Promise<void> {
+    const writer = deps.writer;
+    if (!writer) throw new Error("No LLM is configured: set GEMINI_API_KEY and restart.");
+    const project = await getProject(deps.db, job.target_id);
+    const progress = new ProgressReporter<StoryboardStep, StoryboardCounters>({
+      db: deps.db,
+      hub: deps.hub,
+      jobId: job.id,
+      topic: projectTopic(project.id),
+      provider: writer.name,
+      steps: STORYBOARD_STEPS,
+      emptyCounters: emptyStoryboardCounters,
+    });
+    const step = async <T>(name: StoryboardStep, work: () => Promise<T>): Promise<T> => {
+      await control.checkpoint();
+      await progress.stepStarted(name);
+      const result = await work();
+      await progress.stepFinished(name);
+      return result;
+    };
+    try {
+      const { registry, manifestVersion } = await step(
+        "registry",
+        () => readyRegistry(deps.db, project),
+      );
+      progress.update({
+        registry_entries: registry.entries.length,
+        scenes_target: project.target_scene_count,
+      });
+      const jsonSchema = responseJsonSchema(storyboardOutputSchemaFor(registry.primaryTags, {
+        allowCharacterDeclarations: !registry.hasCharacters,
+      }));
+      const turns: StoryboardTurn[] = [{
+        role: "user",
+        text: storyboardPrompt(project, registry, renderRegistryBlock(registry)),
+      }];
+      const ask = async (): Promise<WrittenStoryboard> => {
+        const answer = await writer.write(turns, jsonSchema, control.signal);
+        progress.update({
+          llm_calls: progress.counters.llm_calls + 1,
+          input_tokens: progress.counters.input_tokens + answer.usage.inputTokens,
+          output_tokens: progress.counters.output_tokens + answer.usage.outputTokens,
+          scenes_written: answer.output.scenes.length,
+        });
+        return answer;
+      };
+      const first = await step("writing", ask);
+      const validation = await step("validating", async () => {
+        const checked = validateStoryboard(first.output, registry);
+        count(progress, checked);
+        if (checked.problems.length === 0) return checked;
+        turns.push({ role: "model", text: first.text });
+        turns.push({ role: "user", text: repairPrompt(checked.problems, registry) });
+        progress.add("repair_rounds");
+        const repaired = validateStoryboard((await ask()).output, registry);
+        count(progress, repaired);
+        if (repaired.problems.length > 0) throw rejected(repaired, registry);
+        return repaired;
+      });
+      await step("saving", () =>
+        deps.db.transaction().execute(async (trx) => {
+          if (!await finishJob(trx, job.id, "succeeded", null)) {
+            throw new JobInterruptedError(`Job ${job.id} was cancelled.`);
+          }
+          await saveStoryboard(trx, project.id, validation.storyboard, manifestVersion);
+        }));
+      await progress.flush();
+      await deps.hub.emit({
+        topic: progress.topic,
+        type: "done",
+        jobId: job.id,
+        payload: {
+          status: "complete",
+          error: null,
+          totals: { ...progress.counters, scene_count: validation.storyboard.scenes.length },
+        },
+      });
+    } finally {
+      progress.dispose();
+    }
+  };
+}
+
+/** The registry of the project's manifest, which must still be READY when the job runs. */
+async function readyRegistry(
+  db: Db,
+  project: ProjectRow,
+): Promise<{ registry: Registry; manifestVersion: number }> {
+  if (!project.manifest_id) throw new Error(`Project ${project.id} has no manifest.`);
+  const manifest = await getManifest(db, project.manifest_id);
+  if (manifest.status !== "READY") {
+    throw new Error(
+      `Manifest ${manifest.id} became ${manifest.status} before the storyboard was written: ` +
+        "generate again once it is READY.",
+    );
+  }
+  return { registry: await loadRegistry(db, manifest.id), manifestVersion: manifest.version };
+}
+
+function count(
+  progress: ProgressReporter<StoryboardStep, StoryboardCounters>,
+  validation: Validation,
+): void {
+  progress.update({
+    aliases_mapped: progress.counters.aliases_mapped + validation.aliasesMapped.length,
+    indices_fixed: progress.counters.indices_fixed + validation.indicesFixed.length,
+    problems: validation.problems.length,
+  });
+}
+
+function rejected(validation: Validation, registry: Registry): StoryboardRejectedError {
+  const unknown = unknownTags(validation.problems);
+  const what = unknown.length > 0
+    ? `tags that are not in the manifest: ${unknown.join(", ")}`
+    : "declarations the manifest does not allow";
+  return new StoryboardRejectedError(
+    `The storyboard still used ${what}, after one repair round-trip. Problems: ` +
+      `${describeProblems(validation.problems).join("; ")}. The manifest's tags are ` +
+      `${registry.primaryTags.join(", ")}. Nothing was stored; adjust the script or the ` +
+      "manifest and generate again.",
+  );
+}
+
+/**
+ * After a storyboard job failed (the runner already marked it): the project ends ERROR with
+ * the job's message — any previous storyboard stays readable — and subscribers get `done`.
+ */
+export function onStoryboardJobFailed(deps: Pick<StoryboardDeps, "db" | "hub">) {
+  return async function markStoryboardFailed(job: JobRow, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.db.updateTable("projects").set({
+      status: "ERROR",
+      error: message,
+      updated_at: now(),
+    })
+      .where("id", "=", job.target_id).where("status", "=", "GENERATING").execute();
+    const row = await deps.db.selectFrom("jobs").select("progress").where("id", "=", job.id)
+      .executeTakeFirst();
+    await deps.hub.emit({
+      topic: projectTopic(job.target_id),
+      type: "done",
+      jobId: job.id,
+      payload: { status: "error", error: message, totals: storedProgress(row?.progress).counters },
+    });
+  };
+}
+
+/** After a storyboard job was cancelled: the project returns to the status it had. */
+export async function onStoryboardJobCancelled(trx: Db, job: JobRow): Promise<void> {
+  const previous = paramsOf(job).previous_status;
+  await trx.updateTable("projects").set({
+    status: typeof previous === "string" && previous !== "GENERATING" ? previous : "DRAFT",
+    updated_at: now(),
+  }).where("id", "=", job.target_id).where("status", "=", "GENERATING").execute();
+}
+
+/** The stored progress of a storyboard job row. */
+export function storedProgress(json: string | null | undefined) {
+  return parseProgressOf(json ?? null, STORYBOARD_STEPS, emptyStoryboardCounters);
+}
+
+/** What `project:{id}` subscribers get first: the project's newest storyboard job. */
+export async function storyboardProgress(db: Db, projectId: string) {
+  const project = await getProject(db, projectId);
+  const job = await latestJobFor(db, "storyboard", projectId);
+  const stored = storedProgress(job?.progress);
+  return {
+    status: job ? PROGRESS_STATUS[job.status as JobStatus] : "not_started",
+    job_id: job?.id ?? null,
+    project_status: project.status,
+    current_step: job?.current_step ?? null,
+    progress: { ...stored.counters },
+    steps: stored.steps,
+    provider: stored.provider,
+    error: job?.error ?? project.error,
+    started_at: job?.started_at ?? null,
+    finished_at: job?.finished_at ?? null,
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Projects: a script, its look, and the manifest whose tagged assets its storyboard may use.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { Project, ProjectCreate } from "../api/project_schemas.ts";
+import type { Db } from "../db/database.ts";
+import type { ProjectsTable } from "../db/tables.ts";
+import type { Selectable } from "kysely";
+import { AppError, conflict, invalid, notFound } from "../errors.ts";
+import { latestJobFor } from "../jobs/job_store.ts";
+import { isUuid, now } from "../registry/deps.ts";
+import { getManifest } from "../registry/manifests.ts";
+
+/** A project row as read. */
+export type ProjectRow = Selectable<ProjectsTable>;
+
+/** Creates a project in `DRAFT`; its manifest, if any, must exist. */
+export async function createProject(
+  db: Db,
+  input: z.infer<typeof ProjectCreate>,
+): Promise<ProjectRow> {
+  if (input.manifest_id) {
+    await getManifest(db, input.manifest_id).catch((error) => {
+      if (error instanceof AppError && error.kind === "not_found") {
+        throw invalid(
+          "manifest_not_found",
+          `Manifest ${input.manifest_id} does not exist: pick a manifest from GET /api/manifests.`,
+          { field: "manifest_id" },
+        );
+      }
+      throw error;
+    });
+  }
+  const at = now();
+  return await db.insertInto("projects").values({
+    id: crypto.randomUUID(),
+    title: input.title,
+    prompt: input.prompt,
+    style: input.style ?? null,
+    aspect_ratio: input.aspect_ratio,
+    target_scene_count: input.target_scene_count,
+    manifest_id: input.manifest_id ?? null,
+    created_at: at,
+    updated_at: at,
+  }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Projects, newest first, optionally only those grounded on one manifest. */
+export async function listProjects(db: Db, manifestId?: string): Promise<ProjectRow[]> {
+  let query = db.selectFrom("projects").selectAll();
+  if (manifestId !== undefined) query = query.where("manifest_id", "=", manifestId);
+  return await query.orderBy("updated_at", "desc").orderBy("id").execute();
+}
+
+/** The project `id`, or a 404. */
+export async function getProject(db: Db, id: string): Promise<ProjectRow> {
+  const row = isUuid(id)
+    ? await db.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst()
+    : undefined;
+  if (!row) throw notFound("Project", id);
+  return row;
+}
+
+/** Deletes a project and its storyboard; refused while a storyboard is being generated. */
+export async function deleteProject(db: Db, id: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const project = await getProject(trx, id);
+    await assertNotGenerating(trx, project);
+    await trx.deleteFrom("projects").where("id", "=", id).execute();
+  });
+}
+
+/** Refuses a change while a job writes the project's storyboard, naming the job. */
+export async function assertNotGenerating(db: Db, project: ProjectRow): Promise<void> {
+  if (project.status !== "GENERATING") return;
+  const job = await latestJobFor(db, "storyboard", project.id);
+  throw conflict(
+    "project_generating",
+    `Project ${project.id} is GENERATING its storyboard: wait for it or cancel job ${job?.id}.`,
+    { project_id: project.id, job_id: job?.id ?? null },
+  );
+}
+
+/** A project as the API returns it. */
+export async function projectToJson(
+  db: Db,
+  row: ProjectRow,
+): Promise<z.infer<typeof Project>> {
+  const scenes = await db.selectFrom("scenes").select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("project_id", "=", row.id).executeTakeFirstOrThrow();
+  const job = await latestJobFor(db, "storyboard", row.id);
+  return {
+    id: row.id,
+    title: row.title,
+    prompt: row.prompt,
+    style: row.style,
+    aspect_ratio: row.aspect_ratio as z.infer<typeof Project>["aspect_ratio"],
+    target_scene_count: row.target_scene_count,
+    manifest_id: row.manifest_id,
+    manifest_version: row.manifest_version,
+    status: row.status as z.infer<typeof Project>["status"],
+    style_guide: row.style_guide ? JSON.parse(row.style_guide) : null,
+    error: row.error,
+    scene_count: Number(scenes.n),
+    job_id: job?.id ?? null,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
