@@ -63,6 +63,7 @@ Deno.test("loadConfig parses every variable", () => {
     OBJECT_DETECTOR: "/models/yolo11n.onnx",
     JOB_CONCURRENCY: "3",
     MAX_CROPS_PER_IMAGE: "8",
+    STORYBOARD_TIMEOUT_MS: "90000",
   });
   assert.deepEqual({ ...config }, {
     host: "0.0.0.0",
@@ -83,6 +84,7 @@ Deno.test("loadConfig parses every variable", () => {
     geminiConcurrency: 5,
     geminiTimeoutMs: 60_000,
     geminiMaxRetries: 3,
+    storyboardTimeoutMs: 90_000,
     jobConcurrency: 3,
     maxCropsPerImage: 8,
   });

@@ -132,7 +132,7 @@ export async function deleteManifest(deps: RegistryDeps, id: string): Promise<vo
       const names = projects.map((p) => `"${p.title}" (${p.id})`).join(", ");
       throw conflict(
         "manifest_in_use",
-        `Manifest ${id} is used by project ${names}: delete the project or point it at another manifest first.`,
+        `Manifest ${id} is used by project ${names}: delete the project first (DELETE /api/projects/{id}).`,
         { project_ids: projects.map((p) => p.id) },
       );
     }

@@ -173,11 +173,11 @@ function entryOf(asset: RegistryAsset, byId: ReadonlyMap<string, RegistryAsset>)
 
 function assetNotes(asset: RegistryAsset, byId: ReadonlyMap<string, RegistryAsset>): string[] {
   const notes: string[] = [];
-  const parent = asset.source_asset_id ? byId.get(asset.source_asset_id) : undefined;
   if (asset.source === "uploaded") notes.push("uploaded reference photo");
   else {
     const role = asset.extraction_role ?? "detail";
-    const from = parent?.manifest_tag ? ` of ${parent.manifest_tag}` : "";
+    const upload = uploadOf(asset, byId);
+    const from = upload !== asset && upload.manifest_tag ? ` from ${upload.manifest_tag}` : "";
     const detected = asset.detection_class && asset.detection_class !== role
       ? ` (${asset.detection_class})`
       : "";
@@ -191,6 +191,7 @@ function identityNotes(
   primary: RegistryAsset,
   byId: ReadonlyMap<string, RegistryAsset>,
 ): string[] {
+  if (group.length === 1) return assetNotes(primary, byId);
   const counts = new Map<string, number>();
   for (const asset of group) {
     const kind = asset.source === "uploaded"
@@ -200,12 +201,25 @@ function identityNotes(
   }
   const parts = [...counts].sort(([a], [b]) => a < b ? -1 : 1)
     .map(([kind, n]) => `${n} ${kind}${n > 1 ? "s" : ""}`);
-  const photos = new Set(group.map((asset) => asset.source_asset_id ?? asset.id)).size;
-  const seen = photos > 1 ? `, seen in ${photos} photos` : "";
+  const photos = [...new Set(group.map((asset) => uploadOf(asset, byId)))]
+    .filter((upload) => upload.manifest_tag !== null).map((upload) => upload.manifest_tag!)
+    .sort(compareTags);
+  const seen = photos.length > 0 ? ` in ${photos.join(", ")}` : "";
   return [
-    `${group.length} reference image${group.length > 1 ? "s" : ""} (${parts.join(", ")})${seen}`,
+    `${group.length} reference images (${parts.join(", ")})${seen}`,
     ...assetNotes(primary, byId).slice(1),
   ];
+}
+
+/** The upload a crop was cut from, following crops of crops. */
+function uploadOf(asset: RegistryAsset, byId: ReadonlyMap<string, RegistryAsset>): RegistryAsset {
+  let current = asset;
+  for (let depth = 0; current.source_asset_id && depth < 8; depth++) {
+    const parent = byId.get(current.source_asset_id);
+    if (!parent) break;
+    current = parent;
+  }
+  return current;
 }
 
 function userNotes(asset: RegistryAsset): string[] {

@@ -4,7 +4,7 @@
  * ignore it; this check makes a storyboard with a tag that names nothing impossible to store:
  *
  * - scene indices become 0…n-1 in array order (the scene's own three indices are overwritten);
- * - an alias tag becomes its entry's tag;
+ * - an alias tag becomes its entry's tag (also as the whole of a free-text focal point);
  * - an unknown tag, or a new CHARACTER declared while the registry has characters, is a
  *   problem — reported, never guessed away.
  *
@@ -78,6 +78,17 @@ export function validateStoryboard(
     setIndex(at, scene, index);
     setIndex(`${at}.scene_manifest`, scene.scene_manifest, index);
     setIndex(`${at}.audio_manifest`, scene.audio_manifest, index);
+    // The focal point is free text; only an exact alias is worth mapping.
+    const focal = scene.scene_manifest.composition;
+    const focalPrimary = registry.primaryOf.get(focal.focal_point.trim());
+    if (focalPrimary !== undefined) {
+      aliasesMapped.push({
+        path: `${at}.scene_manifest.composition.focal_point`,
+        from: focal.focal_point,
+        to: focalPrimary,
+      });
+      focal.focal_point = focalPrimary;
+    }
     scene.scene_manifest.placements.forEach((placement, i) => {
       placement.asset_tag = checkTag(
         `${at}.scene_manifest.placements[${i}].asset_tag`,
