@@ -11,6 +11,7 @@ import {
   SceneManifestSchema,
   StyleGuide,
 } from "../storyboard/schemas.ts";
+import { StepStates } from "./schemas.ts";
 
 /** A project's states: DRAFT until a storyboard is stored; GENERATING while a job writes one. */
 export const PROJECT_STATUSES = ["DRAFT", "GENERATING", "READY", "ERROR"] as const;
@@ -82,13 +83,7 @@ export const StoryboardProgress = z.object({
     "registry_entries, scenes_target, scenes_written, llm_calls, repair_rounds, " +
       "aliases_mapped, indices_fixed, problems, input_tokens, output_tokens",
   ),
-  steps: z.record(
-    z.string(),
-    z.object({
-      state: z.enum(["pending", "started", "finished"]),
-      duration_ms: z.number().nullable(),
-    }),
-  ),
+  steps: StepStates.describe("registry, writing, validating, saving"),
   provider: z.string().nullable(),
   error: z.string().nullable(),
   started_at: timestamp.nullable(),

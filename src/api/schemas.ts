@@ -242,6 +242,15 @@ export const ProgressCounters = z.object({
   output_tokens: z.number().int().describe("Tokens received from the remote provider"),
 }).meta({ id: "ProgressCounters" });
 
+/** Where each step of a job is, by step name. */
+export const StepStates = z.record(
+  z.string(),
+  z.object({
+    state: z.enum(["pending", "started", "finished"]),
+    duration_ms: z.number().nullable(),
+  }),
+);
+
 /** Body of `GET /manifests/{id}/progress`, also the WebSocket `snapshot`. */
 export const Progress = z.object({
   status: z.enum(["not_started", "queued", "processing", "complete", "error", "cancelled"]),
@@ -249,13 +258,9 @@ export const Progress = z.object({
   manifest_status: z.enum(MANIFEST_STATUSES),
   current_step: z.string().nullable(),
   progress: ProgressCounters,
-  steps: z.record(
-    z.string(),
-    z.object({
-      state: z.enum(["pending", "started", "finished"]),
-      duration_ms: z.number().nullable(),
-    }),
-  ).describe("contact_sheet, yolo_detection, face_matching, reverse_prompting, finalizing"),
+  steps: StepStates.describe(
+    "contact_sheet, yolo_detection, face_matching, reverse_prompting, finalizing",
+  ),
   provider: z.string().nullable().describe("The reverse-prompt provider of the job"),
   error: z.string().nullable(),
   started_at: timestamp.nullable(),

@@ -38,6 +38,15 @@ export class EventHub {
    * Records `frame` and delivers it to the topic's listeners. Emits are serialised, so
    * listeners see `seq` strictly increasing even when many jobs emit at once.
    */
+  /** Says a job ended: a `done` frame with its status, error and totals (SPEC §6). */
+  emitDone(
+    topic: Topic,
+    jobId: string,
+    outcome: { status: "complete" | "error" | "cancelled"; error: string | null; totals: object },
+  ): Promise<Frame> {
+    return this.emit({ topic, type: "done", jobId, payload: { ...outcome } });
+  }
+
   emit(frame: NewFrame): Promise<Frame> {
     const next = this.#chain.then(async () => {
       const stored = await appendFrame(this.#db, frame);

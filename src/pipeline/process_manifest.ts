@@ -64,15 +64,10 @@ export function manifestJobHandler(deps: PipelineDeps): JobHandler {
       }
       const outcome = await finish(ctx);
       await progress.flush();
-      await deps.hub.emit({
-        topic: progress.topic,
-        type: "done",
-        jobId: job.id,
-        payload: {
-          status: outcome.error ? "error" : "complete",
-          error: outcome.error,
-          totals: { ...progress.counters, asset_count: outcome.assetCount },
-        },
+      await deps.hub.emitDone(progress.topic, job.id, {
+        status: outcome.error ? "error" : "complete",
+        error: outcome.error,
+        totals: { ...progress.counters, asset_count: outcome.assetCount },
       });
     } finally {
       progress.dispose();
@@ -113,15 +108,10 @@ export function onManifestJobFailed(deps: PipelineDeps) {
       .where("id", "=", manifestId).where("status", "=", "PROCESSING").execute();
     const row = await deps.db.selectFrom("jobs").select("progress").where("id", "=", job.id)
       .executeTakeFirst();
-    await deps.hub.emit({
-      topic: manifestTopic(manifestId),
-      type: "done",
-      jobId: job.id,
-      payload: {
-        status: "error",
-        error: message,
-        totals: parseStoredProgress(row?.progress ?? null).counters,
-      },
+    await deps.hub.emitDone(manifestTopic(manifestId), job.id, {
+      status: "error",
+      error: message,
+      totals: parseStoredProgress(row?.progress ?? null).counters,
     });
   };
 }

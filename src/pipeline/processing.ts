@@ -189,17 +189,16 @@ export async function cancelJob(deps: ProcessingDeps, jobId: string): Promise<Jo
   });
   deps.runner.interrupt(jobId);
   const storyboard = cancelled.kind === "storyboard";
-  await deps.hub.emit({
-    topic: storyboard ? projectTopic(cancelled.target_id) : manifestTopic(manifestIdOf(cancelled)),
-    type: "done",
+  await deps.hub.emitDone(
+    storyboard ? projectTopic(cancelled.target_id) : manifestTopic(manifestIdOf(cancelled)),
     jobId,
-    payload: {
+    {
       status: "cancelled",
       error: null,
       totals: storyboard
         ? storedProgress(cancelled.progress).counters
         : parseStoredProgress(cancelled.progress).counters,
     },
-  });
+  );
   return cancelled;
 }

@@ -216,15 +216,10 @@ export function storyboardJobHandler(
           await saveStoryboard(trx, project.id, validation.storyboard, manifestVersion);
         }));
       await progress.flush();
-      await deps.hub.emit({
-        topic: progress.topic,
-        type: "done",
-        jobId: job.id,
-        payload: {
-          status: "complete",
-          error: null,
-          totals: { ...progress.counters, scene_count: validation.storyboard.scenes.length },
-        },
+      await deps.hub.emitDone(progress.topic, job.id, {
+        status: "complete",
+        error: null,
+        totals: { ...progress.counters, scene_count: validation.storyboard.scenes.length },
       });
     } finally {
       progress.dispose();
@@ -287,11 +282,10 @@ export function onStoryboardJobFailed(deps: Pick<StoryboardDeps, "db" | "hub">) 
       .where("id", "=", job.target_id).where("status", "=", "GENERATING").execute();
     const row = await deps.db.selectFrom("jobs").select("progress").where("id", "=", job.id)
       .executeTakeFirst();
-    await deps.hub.emit({
-      topic: projectTopic(job.target_id),
-      type: "done",
-      jobId: job.id,
-      payload: { status: "error", error: message, totals: storedProgress(row?.progress).counters },
+    await deps.hub.emitDone(projectTopic(job.target_id), job.id, {
+      status: "error",
+      error: message,
+      totals: storedProgress(row?.progress).counters,
     });
   };
 }

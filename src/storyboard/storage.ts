@@ -7,7 +7,9 @@
  */
 import type { z } from "zod";
 import type { SceneAudio, SceneManifest, Storyboard } from "../api/project_schemas.ts";
+import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
+import type { SceneAudioManifestsTable } from "../db/tables.ts";
 import { AppError } from "../errors.ts";
 import { now } from "../registry/deps.ts";
 import type { ProjectRow } from "./projects.ts";
@@ -130,14 +132,7 @@ export async function readSceneAudio(
   return audioFromRow(row);
 }
 
-type AudioRow = {
-  scene_index: number;
-  dialogue_json: string | null;
-  sfx_json: string | null;
-  ambient_json: string | null;
-  music_json: string | null;
-  audio_continuity_json: string | null;
-};
+type AudioRow = Omit<Selectable<SceneAudioManifestsTable>, "project_id" | "created_at">;
 
 function audioFromRow(row: AudioRow): z.infer<typeof SceneAudio> {
   const parse = (json: string | null) => json === null ? null : JSON.parse(json);
