@@ -1,0 +1,281 @@
+/**
+ * A manifest's page (`#/manifests/<id>[/assets/<TAG>]`): header, uploads, live processing,
+ * people and the asset grid, all kept current from the WebSocket topic `manifest:<id>`.
+ *
+ * @module
+ */
+import { api } from "./api.js";
+import { assetGrid, focusCard } from "./asset_grid.js";
+import { errorText, h, replace, toast } from "./dom.js";
+import { identitiesPanel, identityLabels } from "./identities.js";
+import { live } from "./live.js";
+import { createHeader } from "./manifest_header.js";
+import { MANIFEST_COUNTERS, MANIFEST_STEPS } from "./manifest_steps.js";
+import { ProgressPanel } from "./progress_panel.js";
+import { createUploader } from "./uploader.js";
+
+/** Grid redraws while crops stream in are batched to at most one per this many ms. */
+const REDRAW_MS = 300;
+
+/**
+ * Renders the page into `root`.
+ * @param {HTMLElement} root
+ * @param {{ id: string, tag?: string }} params
+ * @returns {{ cleanup: () => void, update: (params: { id: string, tag?: string }) => void }}
+ */
+export function renderManifestPage(root, params) {
+  const id = params.id;
+  replace(root, h("p", { class: "loading" }, "Loading the manifest…"));
+  /** @type {any} */
+  let manifest = null;
+  /** @type {any[]} */
+  let assets = [];
+  /** @type {any[]} */
+  let identities = [];
+  /** @type {Map<string, { text: string, isError?: boolean, busy?: boolean }>} */
+  const notes = new Map();
+  /** Outcome of the last change to the people, shown above them. */
+  const peopleNote = { text: "", isError: false };
+  let disposed = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let redrawTimer;
+  /** @type {Promise<void> | null} */
+  let loading = null;
+  let reloadAgain = false;
+
+  const panel = new ProgressPanel({
+    title: "Processing",
+    steps: MANIFEST_STEPS,
+    counters: MANIFEST_COUNTERS,
+    idleText: "Not processed yet. Add photos, then press Process: the five steps and their " +
+      "counters appear here as they run.",
+  });
+  const liveNote = h("p", { class: "error-text small", role: "alert", hidden: true });
+  const peopleSlot = h("div");
+  const gridSlot = h("div", { "aria-live": "off" });
+  const uploader = createUploader({
+    manifestId: id,
+    onUploaded: (created) => {
+      assets.push(...created);
+      manifest.asset_count += created.length;
+      header?.update(manifest, panel.active);
+      redraw();
+    },
+  });
+  /** @type {ReturnType<typeof createHeader> | null} */
+  let header = null;
+  /** Whether editing was locked at the last check. */
+  let lastLock = false;
+
+  const locked = () => manifest.status === "PROCESSING" || panel.active;
+
+  /**
+   * Loads everything again (coalesced: one request in flight, one more after it at most).
+   * Never rejects: a failure is shown (the whole page when it never loaded, else a toast).
+   */
+  function reload() {
+    if (loading) {
+      reloadAgain = true;
+      return loading;
+    }
+    loading = api(`/manifests/${id}`).then((detail) => {
+      if (disposed) return;
+      ({ assets, identities } = detail);
+      manifest = detail;
+      if (!header) firstRender();
+      applyLocks();
+      draw();
+    }, (error) => {
+      if (disposed) return;
+      if (header) {
+        toast(`The manifest could not be refreshed: ${errorText(error)}`, "error");
+        return;
+      }
+      replace(
+        root,
+        h("nav", { class: "crumbs" }, h("a", { href: "#/" }, "Manifests")),
+        h(
+          "p",
+          { class: "error-text", role: "alert" },
+          `This manifest cannot be shown: ${errorText(error)}`,
+        ),
+      );
+    }).finally(() => {
+      loading = null;
+      if (reloadAgain && !disposed) {
+        reloadAgain = false;
+        reload();
+      }
+    });
+    return loading;
+  }
+
+  function firstRender() {
+    header = createHeader(manifest, {
+      process: async () => {
+        const started = await api(`/manifests/${id}/process`, { method: "POST" });
+        manifest.status = "PROCESSING";
+        panel.started(started.job_id);
+        applyLocks();
+        draw();
+      },
+      cancel: async () => {
+        if (!panel.jobId) return;
+        await api(`/jobs/${panel.jobId}/cancel`, { method: "POST" });
+        toast("The job was cancelled; work already done is kept.");
+      },
+      onSaved: (saved) => {
+        Object.assign(manifest, saved);
+        header?.update(manifest, panel.active);
+      },
+    });
+    replace(
+      root,
+      header.element,
+      h("div", { class: "two-col" }, uploader.element, h("div", null, panel.element, liveNote)),
+      peopleSlot,
+      h(
+        "section",
+        { class: "assets-section", "aria-labelledby": "assets-title" },
+        h("h2", { id: "assets-title" }, "Assets by photo"),
+        gridSlot,
+      ),
+    );
+    panel.render();
+  }
+
+  /** Redraws people and grid, keeping the focused control (and what was typed in it). */
+  function draw() {
+    clearTimeout(redrawTimer);
+    redrawTimer = undefined;
+    if (!manifest) return;
+    const focused = /** @type {HTMLInputElement | null} */ (document.activeElement);
+    const key = focused?.dataset?.focusKey;
+    const value = focused?.value;
+    const labels = identityLabels(identities);
+    const isLocked = locked();
+    replace(
+      peopleSlot,
+      identitiesPanel({
+        identities,
+        assets,
+        locked: isLocked,
+        note: peopleNote,
+        onChanged: () => reload(),
+      }),
+    );
+    replace(
+      gridSlot,
+      assetGrid(assets, {
+        locked: isLocked,
+        identityLabel: (identityId) => labels.get(identityId) ?? null,
+        onSaved: (saved) => upsert(saved),
+        onReprocess: reprocess,
+        notes,
+      }),
+    );
+    if (key) {
+      const again = /** @type {HTMLInputElement | null} */ (
+        root.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)
+      );
+      if (again) {
+        if (value !== undefined && again.value !== value) again.value = value;
+        again.focus({ preventScroll: true });
+      }
+    }
+  }
+
+  function redraw() {
+    redrawTimer ??= setTimeout(draw, REDRAW_MS);
+  }
+
+  /** @param {any} asset */
+  function upsert(asset) {
+    const index = assets.findIndex((a) => a.id === asset.id);
+    if (index >= 0) assets[index] = { ...assets[index], ...asset };
+    else assets.push(asset);
+  }
+
+  /** Header buttons and the upload zone follow whether a job runs; returns the lock state. */
+  function applyLocks() {
+    header?.update(manifest, panel.active);
+    const now = locked();
+    uploader.setLocked(
+      now ? "Photos can be added again when processing ends (or after Cancel job)." : null,
+    );
+    lastLock = now;
+    return now;
+  }
+
+  /** @param {any} asset */
+  async function reprocess(asset) {
+    const label = asset.manifest_tag ?? asset.name;
+    notes.set(asset.id, { text: "Reprocessing…", busy: true });
+    draw();
+    try {
+      const result = await api(`/assets/${asset.id}/reprocess`, { method: "POST" });
+      // 200 is the updated asset; 202 means the job waits for a worker: progress shows it.
+      const done = result && "manifest_id" in result;
+      if (done) upsert(result);
+      notes.set(asset.id, { text: done ? "Reprocessed" : "Queued; see Processing above" });
+      toast(done ? `${label} was reprocessed.` : `${label} is queued for reprocessing.`);
+    } catch (error) {
+      notes.set(asset.id, { text: errorText(error), isError: true });
+    }
+    if (!disposed) await reload();
+  }
+
+  /** @param {any} frame */
+  function onFrame(frame) {
+    if (frame.type === "error") {
+      liveNote.textContent = `Live progress is unavailable: ${frame.message}`;
+      liveNote.hidden = false;
+      return;
+    }
+    liveNote.hidden = true;
+    const shown = panel.apply(frame);
+    if (!manifest) return;
+    if (frame.type === "asset" && frame.asset?.id) {
+      upsert(frame.asset); // Real changes, even from a job that was just cancelled.
+      redraw();
+    } else if (frame.type === "done" && shown) {
+      if (frame.status === "complete") toast("Processing complete.");
+      else if (frame.status === "error") toast(`Processing failed: ${frame.error}`, "error");
+      reload();
+    } else if (frame.type === "snapshot" && frame.manifest_status !== manifest.status) {
+      // The job changed while this page was away (or before it loaded): catch up.
+      manifest.status = frame.manifest_status;
+      reload();
+    } else if (frame.type === "step" && shown && manifest.status !== "PROCESSING") {
+      manifest.status = "PROCESSING"; // A job started elsewhere (another tab, the API).
+    }
+    // Cards and people are redrawn only when editing becomes possible or impossible.
+    const before = lastLock;
+    if (applyLocks() !== before) draw();
+  }
+
+  const unsubscribe = live.subscribe(`manifest:${id}`, onFrame);
+  reload().then(() => {
+    if (params.tag && manifest) focusTag(params.tag);
+  });
+
+  /** @param {string} tag */
+  function focusTag(tag) {
+    const asset = assets.find((a) => a.manifest_tag === tag);
+    if (!asset || !focusCard(asset.id)) {
+      toast(`No asset is tagged ${tag} in this manifest.`, "error");
+    }
+  }
+
+  return {
+    cleanup() {
+      disposed = true;
+      unsubscribe();
+      panel.dispose();
+      clearTimeout(redrawTimer);
+    },
+    update(next) {
+      if (next.tag && manifest) focusTag(next.tag);
+    },
+  };
+}
