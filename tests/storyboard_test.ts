@@ -386,6 +386,9 @@ Deno.test("manifest-aware storyboards: stored, constrained, repaired or refused 
         assert.equal(twice.status, 409);
         assert.equal(twice.body.error.code, "project_generating");
         assert.match(twice.body.error.message, new RegExp(started.body.job_id));
+        const busy = await server.json("PUT", `/api/projects/${firstProject}`, { title: "New" });
+        assert.equal(busy.status, 409);
+        assert.equal((await server.json("DELETE", `/api/projects/${firstProject}`)).status, 409);
         const cancelled = await server.json("POST", `/api/jobs/${started.body.job_id}/cancel`);
         assert.equal(cancelled.status, 200);
         assert.equal((await waitForStoryboard(server, firstProject)).status, "cancelled");
@@ -436,6 +439,18 @@ Deno.test("manifest-aware storyboards: stored, constrained, repaired or refused 
         const unusable = await server.json("POST", `/api/projects/${noManifest}/storyboard`);
         assert.equal(unusable.status, 422);
         assert.equal(unusable.body.error.code, "project_has_no_manifest");
+        const pointed = await server.json("PUT", `/api/projects/${noManifest}`, {
+          manifest_id: manifestId,
+          title: "Renamed",
+        });
+        assert.equal(pointed.status, 200, JSON.stringify(pointed.body));
+        assert.equal(pointed.body.manifest_id, manifestId);
+        assert.equal(pointed.body.title, "Renamed");
+        assert.equal(pointed.body.target_scene_count, 3, "fields not sent are kept");
+        for (const body of [{}, { manifest_id: crypto.randomUUID() }, { target_scene_count: 0 }]) {
+          const reply = await server.json("PUT", `/api/projects/${noManifest}`, body);
+          assert.equal(reply.status, 422, JSON.stringify(body));
+        }
         assert.equal(
           (await server.json("GET", `/api/projects/${crypto.randomUUID()}`)).status,
           404,

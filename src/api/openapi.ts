@@ -261,6 +261,14 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: { 200: P.Project },
   },
   {
+    method: "put",
+    path: "/api/projects/{id}",
+    summary: "Change a project's script, look or manifest (409 while generating)",
+    tag: "storyboards",
+    json: P.ProjectUpdate,
+    responses: { 200: P.Project },
+  },
+  {
     method: "delete",
     path: "/api/projects/{id}",
     summary: "Delete a project and its storyboard",

@@ -21,19 +21,37 @@ export const ASPECT_RATIOS = ["16:9", "9:16"] as const;
 
 const timestamp = z.string().describe("ISO-8601 UTC timestamp");
 
-/** Body of `POST /projects`. */
-export const ProjectCreate = z.object({
+/** The fields a person sets on a project; creation adds defaults, an update none. */
+const projectFields = {
   title: z.string().trim().min(1).max(200).describe("Name of the film"),
   prompt: z.string().trim().min(1).max(50_000).describe("The script"),
-  style: z.string().trim().max(2000).nullable().optional().describe(
+  style: z.string().trim().max(2000).nullable().describe(
     "Visual style wished for, e.g. 1970s film noir",
   ),
-  aspect_ratio: z.enum(ASPECT_RATIOS).default("16:9"),
-  target_scene_count: z.number().int().min(1).max(20).default(3),
-  manifest_id: z.string().nullable().optional().describe(
+  aspect_ratio: z.enum(ASPECT_RATIOS),
+  target_scene_count: z.number().int().min(1).max(20).describe("Scenes to write (1–20)"),
+  manifest_id: z.string().nullable().describe(
     "The manifest whose tagged assets the storyboard may use",
   ),
+};
+
+/** Body of `POST /projects`. */
+export const ProjectCreate = z.object({
+  ...projectFields,
+  style: projectFields.style.optional(),
+  aspect_ratio: projectFields.aspect_ratio.default("16:9"),
+  target_scene_count: projectFields.target_scene_count.default(3),
+  manifest_id: projectFields.manifest_id.optional(),
 }).strict().meta({ id: "ProjectCreate" });
+
+/** Body of `PUT /projects/{id}`: any subset of the fields. */
+export const ProjectUpdate = z.object(projectFields).partial().strict().refine(
+  (body) => Object.keys(body).length > 0,
+  {
+    message: "Send at least one of title, prompt, style, aspect_ratio, target_scene_count, " +
+      "manifest_id.",
+  },
+).meta({ id: "ProjectUpdate" });
 
 /** A project as the API returns it. */
 export const Project = z.object({

@@ -53,6 +53,7 @@ export function manifestJobHandler(deps: PipelineDeps): JobHandler {
       jobId: job.id,
       topic: manifestTopic(manifestId),
       provider: deps.provider.name,
+      signal: control.signal,
     });
     const ctx: StepContext = { ...deps, manifestId, jobId: job.id, control, progress };
     try {

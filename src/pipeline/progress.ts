@@ -109,6 +109,11 @@ export interface ProgressOptions<S extends string, C extends NumberRecord<C>> {
   readonly provider: string | null;
   readonly steps?: readonly S[];
   readonly emptyCounters?: () => C;
+  /**
+   * The job's signal: once it aborts (cancelled or shutting down) nothing more is saved or
+   * sent, so no frame follows the `done` of a cancel.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Reports one job's progress. */
@@ -121,6 +126,7 @@ export class ProgressReporter<
   readonly #jobId: string;
   readonly #topic: Topic;
   readonly #state: StoredProgress<S, C>;
+  readonly #signal: AbortSignal | undefined;
   #step: S | null = null;
   #stepStart = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -133,6 +139,7 @@ export class ProgressReporter<
     this.#hub = options.hub;
     this.#jobId = options.jobId;
     this.#topic = options.topic;
+    this.#signal = options.signal;
     const steps = (options.steps ?? STEPS) as readonly S[];
     const empty = (options.emptyCounters ?? emptyCounters) as () => C;
     this.#state = { ...parseProgressOf(null, steps, empty), provider: options.provider };
@@ -215,10 +222,12 @@ export class ProgressReporter<
   }
 
   async #save(): Promise<void> {
+    if (this.#signal?.aborted) return;
     await saveProgress(this.#db, this.#jobId, this.#step, this.#state);
   }
 
   async #emit(type: "progress" | "step" | "asset", payload: Record<string, unknown>) {
+    if (this.#signal?.aborted) return;
     await this.#hub.emit({ topic: this.#topic, type, jobId: this.#jobId, payload });
   }
 }

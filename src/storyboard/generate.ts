@@ -161,6 +161,7 @@ export function storyboardJobHandler(
       provider: writer.name,
       steps: STORYBOARD_STEPS,
       emptyCounters: emptyStoryboardCounters,
+      signal: control.signal,
     });
     const step = async <T>(name: StoryboardStep, work: () => Promise<T>): Promise<T> => {
       await control.checkpoint();

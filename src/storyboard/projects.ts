@@ -4,7 +4,7 @@
  * @module
  */
 import type { z } from "zod";
-import type { Project, ProjectCreate } from "../api/project_schemas.ts";
+import type { Project, ProjectCreate, ProjectUpdate } from "../api/project_schemas.ts";
 import type { Db } from "../db/database.ts";
 import type { ProjectsTable } from "../db/tables.ts";
 import type { Selectable } from "kysely";
@@ -21,18 +21,7 @@ export async function createProject(
   db: Db,
   input: z.infer<typeof ProjectCreate>,
 ): Promise<ProjectRow> {
-  if (input.manifest_id) {
-    await getManifest(db, input.manifest_id).catch((error) => {
-      if (error instanceof AppError && error.kind === "not_found") {
-        throw invalid(
-          "manifest_not_found",
-          `Manifest ${input.manifest_id} does not exist: pick a manifest from GET /api/manifests.`,
-          { field: "manifest_id" },
-        );
-      }
-      throw error;
-    });
-  }
+  if (input.manifest_id) await assertManifestExists(db, input.manifest_id);
   const at = now();
   return await db.insertInto("projects").values({
     id: crypto.randomUUID(),
@@ -45,6 +34,40 @@ export async function createProject(
     created_at: at,
     updated_at: at,
   }).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Changes a project's script, look or manifest; refused while its storyboard is being
+ * generated. A stored storyboard stays until the next generation replaces it.
+ */
+export async function updateProject(
+  db: Db,
+  id: string,
+  input: z.infer<typeof ProjectUpdate>,
+): Promise<ProjectRow> {
+  return await db.transaction().execute(async (trx) => {
+    const project = await getProject(trx, id);
+    await assertNotGenerating(trx, project);
+    if (input.manifest_id) await assertManifestExists(trx, input.manifest_id);
+    return await trx.updateTable("projects").set({
+      ...input,
+      ...(input.style !== undefined && { style: input.style ?? null }),
+      updated_at: now(),
+    }).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+  });
+}
+
+async function assertManifestExists(db: Db, manifestId: string): Promise<void> {
+  await getManifest(db, manifestId).catch((error) => {
+    if (error instanceof AppError && error.kind === "not_found") {
+      throw invalid(
+        "manifest_not_found",
+        `Manifest ${manifestId} does not exist: pick a manifest from GET /api/manifests.`,
+        { field: "manifest_id" },
+      );
+    }
+    throw error;
+  });
 }
 
 /** Projects, newest first, optionally only those grounded on one manifest. */

@@ -16,11 +16,12 @@ import {
   getProject,
   listProjects,
   projectToJson,
+  updateProject,
 } from "../../storyboard/projects.ts";
 import { loadRegistry } from "../../storyboard/load_registry.ts";
 import { renderRegistryBlock } from "../../storyboard/registry.ts";
 import { readSceneAudio, readSceneManifest, readStoryboard } from "../../storyboard/storage.ts";
-import { ProjectCreate, ProjectListQuery } from "../project_schemas.ts";
+import { ProjectCreate, ProjectListQuery, ProjectUpdate } from "../project_schemas.ts";
 import { validate } from "../validate.ts";
 
 /**
@@ -43,6 +44,11 @@ export function projectRoutes(deps: StoryboardDeps): Hono {
 
   app.get("/projects/:id", async (c) => {
     return c.json(await projectToJson(deps.db, await getProject(deps.db, c.req.param("id"))));
+  });
+
+  app.put("/projects/:id", validate("json", ProjectUpdate), async (c) => {
+    const row = await updateProject(deps.db, c.req.param("id"), c.req.valid("json"));
+    return c.json(await projectToJson(deps.db, row));
   });
 
   app.delete("/projects/:id", async (c) => {
