@@ -185,6 +185,23 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         );
         const saved = await apiJson(server, `/api/assets/${upload.id}`);
         assert.deepEqual(saved.user_tags, ["lead", "red coat"]);
+        // The type list is the API's own (read from /openapi.json); a choice saves at once.
+        const crop = manifest.assets.find((a: Json) => a.source === "extracted");
+        const typeSelect = page.locator(`#type-${crop.id}`);
+        assert.deepEqual(await typeSelect.locator("option").allTextContents(), [
+          "CHARACTER",
+          "OBJECT",
+          "ENVIRONMENT",
+          "PROP",
+          "STYLE",
+          "VEHICLE",
+          "OTHER",
+        ]);
+        await typeSelect.selectOption("PROP");
+        await page.locator(".tag-chip", { hasText: /^PROP_\d+$/ }).first().waitFor(SLOW);
+        const retyped = await apiJson(server, `/api/assets/${crop.id}`);
+        assert.equal(retyped.asset_type, "PROP");
+        assert.match(retyped.manifest_tag, /^PROP_\d+$/);
       });
 
       await t.step(

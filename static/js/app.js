@@ -13,6 +13,7 @@ import { live } from "./live.js";
 import { renderManifestPage } from "./manifest_page.js";
 import { renderProjectPage } from "./project_page.js";
 import { renderProjects } from "./projects.js";
+import { loadVocabulary } from "./vocabulary.js";
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 
@@ -125,6 +126,13 @@ function watchLive() {
   });
 }
 
-addEventListener("hashchange", navigate);
 watchLive();
-navigate();
+loadVocabulary().then(() => {
+  addEventListener("hashchange", navigate);
+  navigate();
+}, (error) => {
+  replace(
+    view,
+    h("p", { class: "error-text", role: "alert" }, `${error.message} Reload the page.`),
+  );
+});

@@ -8,23 +8,14 @@ import { api } from "./api.js";
 import { withToken } from "./auth.js";
 import { autosave, parseTags } from "./autosave.js";
 import { h, qualityBadge } from "./dom.js";
-
-/** Asset types the API accepts (src/registry/vocabulary.ts). */
-export const ASSET_TYPES = [
-  "CHARACTER",
-  "OBJECT",
-  "ENVIRONMENT",
-  "PROP",
-  "STYLE",
-  "VEHICLE",
-  "OTHER",
-];
+import { ASSET_TYPES } from "./vocabulary.js";
 
 /**
  * @typedef {object} CardContext
  * @property {boolean} locked the manifest is processing: edits would be refused (409)
  * @property {(identityId: string) => string | null} identityLabel e.g. "Person 2"
- * @property {(asset: any) => void} onSaved an edit was saved; the API's asset is passed
+ * @property {(asset: any, retagged: boolean) => void} onSaved an edit was saved; the API's
+ *   asset is passed, and whether its tag changed (a new type brings a new prefix)
  * @property {(asset: any) => void} onReprocess starts reprocessing (the page re-renders cards)
  * @property {Map<string, { text: string, isError?: boolean, busy?: boolean }>} notes
  *   per-asset outcome of the last reprocess; kept by the page so it survives re-rendering
@@ -42,8 +33,9 @@ export function assetCard(asset, ctx, options = {}) {
   const saveStatus = h("span", { class: "save-status small", role: "status" });
   const saver = autosave(async (patch) => {
     const saved = await api(`/assets/${id}`, { method: "PUT", body: patch });
+    const retagged = saved.manifest_tag !== asset.manifest_tag;
     Object.assign(asset, saved);
-    ctx.onSaved(saved);
+    ctx.onSaved(saved, retagged);
   }, saveStatus);
 
   const field = (/** @type {string} */ key, /** @type {string} */ label, control) =>

@@ -9,15 +9,7 @@ import { api } from "./api.js";
 import { withToken } from "./auth.js";
 import { autosave } from "./autosave.js";
 import { errorText, h, replace, statusBadge } from "./dom.js";
-
-const CATEGORIES = [
-  "CHARACTERS",
-  "ENVIRONMENT",
-  "FULL_PRODUCTION",
-  "STYLE_KIT",
-  "BRAND_KIT",
-  "CUSTOM",
-];
+import { CATEGORIES } from "./vocabulary.js";
 
 /**
  * @typedef {object} HeaderActions

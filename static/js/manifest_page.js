@@ -169,7 +169,11 @@ export function renderManifestPage(root, params) {
       assetGrid(assets, {
         locked: isLocked,
         identityLabel: (identityId) => labels.get(identityId) ?? null,
-        onSaved: (saved) => upsert(saved),
+        onSaved: (saved, retagged) => {
+          upsert(saved);
+          // A new type brings a new tag: show it (draw keeps the focused control as it was).
+          if (retagged) draw();
+        },
         onReprocess: reprocess,
         notes,
       }),

@@ -1,0 +1,37 @@
+/**
+ * The API's vocabularies (asset types, manifest categories), read once from `/openapi.json`
+ * so the page offers exactly what the server accepts — src/registry/vocabulary.ts stays the
+ * one place they are written.
+ *
+ * @module
+ */
+
+/** Asset types, filled by {@link loadVocabulary}. @type {string[]} */
+export const ASSET_TYPES = [];
+
+/** Manifest categories, filled by {@link loadVocabulary}. @type {string[]} */
+export const CATEGORIES = [];
+
+/**
+ * Fetches the OpenAPI document (it needs no token) and fills the lists. Call once before the
+ * first page is drawn.
+ * @returns {Promise<void>}
+ */
+export async function loadVocabulary() {
+  const response = await fetch("/openapi.json");
+  if (!response.ok) throw new Error(`The API description could not be read (${response.status}).`);
+  const schemas = (await response.json()).components?.schemas ?? {};
+  ASSET_TYPES.splice(0, Infinity, ...enumOf(schemas.Asset, "asset_type"));
+  CATEGORIES.splice(0, Infinity, ...enumOf(schemas.Manifest, "category"));
+}
+
+/**
+ * @param {any} schema
+ * @param {string} property
+ * @returns {string[]}
+ */
+function enumOf(schema, property) {
+  const values = schema?.properties?.[property]?.enum;
+  if (!Array.isArray(values)) throw new Error(`The API description has no list of ${property}.`);
+  return values;
+}
