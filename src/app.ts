@@ -80,6 +80,7 @@ export function createApp(services: Services): Hono {
       pool: services.pool,
       authRequired: config.authToken !== undefined,
       reversePromptProvider: activeProvider(config),
+      storyboardWriter: services.writer ? "gemini" : null,
     }),
   );
 

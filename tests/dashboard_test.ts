@@ -281,6 +281,8 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
           await page.waitForURL(/#\/projects\/[0-9a-f-]{36}$/, SLOW);
           const projectId = page.url().split("/").pop()!;
           await page.getByText("No storyboard yet").waitFor();
+          // Said up front, before a click: this server has no Gemini key.
+          await page.getByText(/this server has no key: set GEMINI_API_KEY/).waitFor();
           await page.getByRole("button", { name: "Generate storyboard" }).click();
           const refused = await server.json("POST", `/api/projects/${projectId}/storyboard`);
           assert.equal(refused.status, 503);

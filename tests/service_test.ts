@@ -21,6 +21,7 @@ Deno.test("/healthz and /readyz report the database, workers, models and provide
       "objects:centernet",
     ]);
     assert.equal(ready.body.reverse_prompt_provider, "local");
+    assert.equal(ready.body.storyboard_writer, null, "no key: no storyboards");
   } finally {
     await server.close();
   }
@@ -37,6 +38,7 @@ Deno.test("a Gemini key selects the gemini provider unless local is forced; the 
       const ready = await server.fetch("/readyz");
       const text = await ready.text();
       assert.equal(JSON.parse(text).reverse_prompt_provider, expected);
+      assert.equal(JSON.parse(text).storyboard_writer, "gemini", "a key writes storyboards");
       assert.ok(!text.includes(key));
     } finally {
       await server.close();

@@ -215,6 +215,9 @@ export const Readiness = z.object({
   }),
   models: z.array(z.string()).describe("ONNX models loaded in the workers"),
   reverse_prompt_provider: z.enum(["gemini", "local"]),
+  storyboard_writer: z.enum(["gemini"]).nullable().describe(
+    "Who writes storyboards; null when GEMINI_API_KEY is not set (generation answers 503)",
+  ),
 }).meta({ id: "Readiness" });
 
 // ---- processing ------------------------------------------------------------------------------

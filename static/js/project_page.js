@@ -32,6 +32,14 @@ export function renderProjectPage(root, { id }) {
   const boardSlot = h("section", { class: "storyboard", "aria-labelledby": "board-title" });
   const message = h("p", { class: "error-text", role: "alert", hidden: true });
   const liveNote = h("p", { class: "muted small", role: "status" });
+  // Said before anyone presses Generate: without a key the server cannot write storyboards.
+  const writerNote = h("p", { class: "muted small", hidden: true });
+  fetch("/readyz").then((r) => r.json()).then((ready) => {
+    if (ready.storyboard_writer) return;
+    writerNote.textContent = "Storyboards are written by Gemini, and this server has no key: " +
+      "set GEMINI_API_KEY and restart the service to generate one.";
+    writerNote.hidden = false;
+  }).catch(() => {});
 
   const generate = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button",
@@ -80,6 +88,7 @@ export function renderProjectPage(root, { id }) {
         root,
         headSlot,
         h("div", { class: "row wrap actions" }, generate, cancel),
+        writerNote,
         message,
         panel.element,
         liveNote,

@@ -16,6 +16,8 @@ export interface ServiceDeps {
   readonly pool: WorkerPool;
   readonly authRequired: boolean;
   readonly reversePromptProvider: "gemini" | "local";
+  /** Who writes storyboards; null when no LLM is configured (generation answers 503). */
+  readonly storyboardWriter: "gemini" | null;
 }
 
 /** `/healthz`, `/readyz`, `/openapi.json`. */
@@ -43,6 +45,7 @@ export function serviceRoutes(deps: ServiceDeps): Hono {
       },
       models: workers.engines.filter((engine) => engine !== "magick"),
       reverse_prompt_provider: deps.reversePromptProvider,
+      storyboard_writer: deps.storyboardWriter,
     }, ready ? 200 : 503);
   });
 
