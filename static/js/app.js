@@ -126,6 +126,13 @@ function watchLive() {
   });
 }
 
+// "Skip to content" points at #view, which the hash router would read as a route (and show
+// "Page not found"): move the focus to the content instead of following the link.
+document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  view.focus();
+});
+
 watchLive();
 loadVocabulary().then(() => {
   addEventListener("hashchange", navigate);

@@ -58,10 +58,13 @@ export function assetCard(asset, ctx, options = {}) {
       id: `type-${id}`,
       disabled: ctx.locked,
       dataset: { focusKey: `type-${id}` },
-      onchange: (/** @type {Event} */ e) => {
-        saver.change("asset_type", /** @type {HTMLSelectElement} */ (e.target).value);
-        saver.flush(); // A choice is complete at once; no typing to wait for.
-      },
+      // Not saved at once: arrow keys on a closed list fire change for every type passed,
+      // and each saved type takes a new tag number for good (tags are never reused), so
+      // browsing CHARACTER → PROP → CHARACTER would leave CHAR_01 as CHAR_02. The pause (or
+      // leaving the list) saves the type the person stopped on.
+      onchange: (/** @type {Event} */ e) =>
+        saver.change("asset_type", /** @type {HTMLSelectElement} */ (e.target).value),
+      onblur: () => saver.flush(),
     },
     ASSET_TYPES.map((t) => h("option", { value: t, selected: t === asset.asset_type }, t)),
   );
@@ -87,6 +90,7 @@ export function assetCard(asset, ctx, options = {}) {
     class: "small",
     disabled: ctx.locked || !asset.reference_image_url || note?.busy,
     "aria-label": `Reprocess ${asset.manifest_tag ?? asset.name}`,
+    dataset: { focusKey: `reprocess-${id}` },
     onclick: () => ctx.onReprocess(asset),
   }, "Reprocess");
 
@@ -100,7 +104,12 @@ export function assetCard(asset, ctx, options = {}) {
       class: `card asset-card${options.wide ? " wide" : ""}`,
       tabindex: "-1",
       "aria-label": `${asset.manifest_tag ?? "Untagged"} ${asset.name}`,
-      dataset: { assetId: id, tag: asset.manifest_tag ?? "", role: asset.extraction_role ?? "" },
+      dataset: {
+        assetId: id,
+        tag: asset.manifest_tag ?? "",
+        role: asset.extraction_role ?? "",
+        focusKey: `card-${id}`,
+      },
     },
     asset.thumbnail_url
       ? h(
@@ -111,6 +120,7 @@ export function assetCard(asset, ctx, options = {}) {
           target: "_blank",
           rel: "noopener",
           title: "Open the full image",
+          dataset: { focusKey: `thumb-${id}` },
         },
         h("img", {
           src: withToken(asset.thumbnail_url),

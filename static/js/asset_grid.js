@@ -128,6 +128,7 @@ function photoWithBoxes(upload, crops) {
           `width:${((x2 - x1) / width) * 100}%;height:${((y2 - y1) / height) * 100}%`,
         title: `${label}: ${crop.name}`,
         "aria-label": `Show ${label} (${crop.extraction_role ?? "crop"})`,
+        dataset: { focusKey: `box-${crop.id}` },
         onclick: () => focusCard(crop.id),
       }, h("span", { class: "box-label" }, label));
     })

@@ -87,7 +87,11 @@ function personCard(identity, assets, { identities, labels, byId, locked, run })
     others.map((o) => h("option", { value: o.id }, personName(o, labels, byId)));
 
   const mergeSelect = /** @type {HTMLSelectElement} */ (
-    h("select", { id: `merge-${identity.id}`, disabled: locked }, options())
+    h("select", {
+      id: `merge-${identity.id}`,
+      disabled: locked,
+      dataset: { focusKey: `merge-${identity.id}` },
+    }, options())
   );
   const merge = h(
     "form",
@@ -111,17 +115,30 @@ function personCard(identity, assets, { identities, labels, byId, locked, run })
       "into",
     ),
     mergeSelect,
-    h("button", { type: "submit", class: "small", disabled: locked }, "Merge"),
+    h("button", {
+      type: "submit",
+      class: "small",
+      disabled: locked,
+      dataset: { focusKey: `merge-button-${identity.id}` },
+    }, "Merge"),
   );
 
   const faceSelect = /** @type {HTMLSelectElement} */ (h(
     "select",
-    { id: `move-face-${identity.id}`, disabled: locked },
+    {
+      id: `move-face-${identity.id}`,
+      disabled: locked,
+      dataset: { focusKey: `move-face-${identity.id}` },
+    },
     faces.map((f) => h("option", { value: f.id }, f.manifest_tag ?? f.name)),
   ));
   const targetSelect = /** @type {HTMLSelectElement} */ (h(
     "select",
-    { id: `move-to-${identity.id}`, disabled: locked },
+    {
+      id: `move-to-${identity.id}`,
+      disabled: locked,
+      dataset: { focusKey: `move-to-${identity.id}` },
+    },
     options(),
     faces.length > 1 ? h("option", { value: "" }, "a new person") : null,
   ));
@@ -147,7 +164,12 @@ function personCard(identity, assets, { identities, labels, byId, locked, run })
     h("span"), // Keeps the grid's third column empty on this line.
     h("label", { for: `move-to-${identity.id}` }, "to"),
     targetSelect,
-    h("button", { type: "submit", class: "small", disabled: locked }, "Move"),
+    h("button", {
+      type: "submit",
+      class: "small",
+      disabled: locked,
+      dataset: { focusKey: `move-button-${identity.id}` },
+    }, "Move"),
   );
 
   return h(

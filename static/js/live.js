@@ -40,6 +40,8 @@ class LiveClient {
   /** The token the current socket presented (null when none). */
   /** @type {string | null} */
   #token = null;
+  /** Set while a refused socket waits for the token; that wait reconnects by itself. */
+  #awaitingToken = false;
 
   constructor() {
     // Coming back online or to the tab should not wait for the backoff timer.
@@ -91,7 +93,9 @@ class LiveClient {
   }
 
   #ensureConnected() {
-    if (this.#socket || this.#retryTimer !== undefined) return;
+    // A second socket opened meanwhile would live on beside the one the wait opens, and
+    // every frame would be delivered twice.
+    if (this.#socket || this.#retryTimer !== undefined || this.#awaitingToken) return;
     this.#connect();
   }
 
@@ -149,7 +153,12 @@ class LiveClient {
     }
     if (event.code === CLOSE_UNAUTHORIZED) {
       this.#setState("waiting");
-      await requestToken("The access token was refused by the live connection.", this.#token);
+      this.#awaitingToken = true;
+      try {
+        await requestToken("The access token was refused by the live connection.", this.#token);
+      } finally {
+        this.#awaitingToken = false;
+      }
       this.#connect();
       return;
     }

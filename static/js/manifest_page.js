@@ -56,6 +56,8 @@ export function renderManifestPage(root, params) {
   const uploader = createUploader({
     manifestId: id,
     onUploaded: (created) => {
+      // Uploads go on after the page is left; their timers must not outlive it.
+      if (disposed) return;
       assets.push(...created);
       manifest.asset_count += created.length;
       header?.update(manifest, panel.active);
@@ -114,8 +116,10 @@ export function renderManifestPage(root, params) {
     header = createHeader(manifest, {
       process: async () => {
         const started = await api(`/manifests/${id}/process`, { method: "POST" });
-        manifest.status = "PROCESSING";
         panel.started(started.job_id);
+        // Unless its frames came first, up to its `done` (then the reload that `done` asked
+        // for says the status).
+        if (panel.active) manifest.status = "PROCESSING";
         applyLocks();
         draw();
       },
@@ -183,7 +187,12 @@ export function renderManifestPage(root, params) {
         root.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)
       );
       if (again) {
-        if (value !== undefined && again.value !== value) again.value = value;
+        if (value !== undefined && again.value !== value) {
+          again.value = value;
+          // A choice that no longer exists (a person merged away) must not leave a blank list.
+          const list = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ (again));
+          if (again.tagName === "SELECT" && list.selectedIndex < 0) list.selectedIndex = 0;
+        }
         again.focus({ preventScroll: true });
       }
     }
@@ -259,8 +268,10 @@ export function renderManifestPage(root, params) {
   }
 
   const unsubscribe = live.subscribe(`manifest:${id}`, onFrame);
+  /** The asset the address names now (it may change before the first load ends). */
+  let wantedTag = params.tag;
   reload().then(() => {
-    if (params.tag && manifest) focusTag(params.tag);
+    if (wantedTag && manifest && !disposed) focusTag(wantedTag);
   });
 
   /** @param {string} tag */
@@ -279,6 +290,7 @@ export function renderManifestPage(root, params) {
       clearTimeout(redrawTimer);
     },
     update(next) {
+      wantedTag = next.tag;
       if (next.tag && manifest) focusTag(next.tag);
     },
   };

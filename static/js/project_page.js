@@ -50,8 +50,9 @@ export function renderProjectPage(root, { id }) {
       try {
         const started = await api(`/projects/${id}/storyboard`, { method: "POST" });
         panel.started(started.job_id);
-        project.status = "GENERATING";
-        drawHead();
+        // Its frames may have come first, even its `done`: then the project is not GENERATING
+        // any more, and saying so would hide Generate until the next reload.
+        if (panel.active) project.status = "GENERATING";
       } catch (error) {
         message.textContent = errorText(error);
         message.hidden = false;
@@ -66,11 +67,14 @@ export function renderProjectPage(root, { id }) {
     class: "danger-outline",
     onclick: async () => {
       message.hidden = true;
+      cancel.disabled = true; // A second click would only be told the job already ended.
       try {
         if (panel.jobId) await api(`/jobs/${panel.jobId}/cancel`, { method: "POST" });
       } catch (error) {
         message.textContent = errorText(error);
         message.hidden = false;
+      } finally {
+        cancel.disabled = false;
       }
     },
   }, "Cancel job"));
