@@ -320,6 +320,11 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         await page.keyboard.press("Enter");
         await page.locator("#view:focus").waitFor();
         assert.match(page.url(), /#\/$/);
+        // A mistyped address (even a broken % escape) says so instead of breaking the page.
+        await page.goto(`${server.url}/#/nothing/%E0%A4%A`);
+        await page.getByText(/Nothing lives at/).waitFor();
+        await page.goto(`${server.url}/#/`);
+        await demo.getByText("Ready").waitFor();
         // A manifest a project is built on is kept, and the page says why.
         await page.getByRole("button", { name: "Delete Demo cast" }).click();
         await page.locator("#confirm-dialog").getByRole("button", { name: "Delete" }).click();

@@ -20,12 +20,24 @@ const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 /** @typedef {{ name: string, params: Record<string, string> }} Route */
 
 /**
+ * A path segment as typed; a broken `%` escape stays as it is instead of breaking the page.
+ * @param {string} segment
+ */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
  * @param {string} hash
  * @returns {Route}
  */
 function parse(hash) {
   const [path, query = ""] = hash.replace(/^#/, "").split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = path.split("/").filter(Boolean).map(decodeSegment);
   const params = Object.fromEntries(new URLSearchParams(query));
   if (parts[0] === "manifests" && parts[1]) {
     return {
