@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Locator, Page, Request } from "playwright-core";
 import { screenshot, withPage } from "./_browser.ts";
+import { ASSET_TYPES } from "../src/registry/vocabulary.ts";
 import { startTestServer, type TestServer } from "./_harness.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait, waitForProgress } from "./_pipeline.ts";
 import { fixturePhoto, fixturePhotoPath } from "./fixtures/photos.ts";
@@ -188,15 +189,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         // The type list is the API's own (read from /openapi.json); a choice saves at once.
         const crop = manifest.assets.find((a: Json) => a.source === "extracted");
         const typeSelect = page.locator(`#type-${crop.id}`);
-        assert.deepEqual(await typeSelect.locator("option").allTextContents(), [
-          "CHARACTER",
-          "OBJECT",
-          "ENVIRONMENT",
-          "PROP",
-          "STYLE",
-          "VEHICLE",
-          "OTHER",
-        ]);
+        assert.deepEqual(await typeSelect.locator("option").allTextContents(), [...ASSET_TYPES]);
         // Arrow keys pass over types without saving each one: every saved type takes a new
         // tag number for good, so coming back to the first type must keep the first tag.
         const [away, back] = crop.asset_type === "OTHER"
