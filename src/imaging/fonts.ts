@@ -16,6 +16,7 @@ import { z } from "zod";
 import { fileExists } from "../storage/file_exists.ts";
 import { DEFAULT_MODELS_DIR } from "../vision/model_catalog.ts";
 import { readJsonFile } from "../storage/read_json_file.ts";
+import { rejectRepeatedFields } from "../storage/unique_fields.ts";
 
 /** Lowercase hex SHA-256. */
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters");
@@ -52,19 +53,7 @@ const FontCatalogSchema = z.strictObject({
   comment: z.string().optional(),
   fonts: z.array(FontEntrySchema).min(1),
 }).superRefine((catalog, ctx) => {
-  for (const key of ["name", "output"] as const) {
-    const seen = new Set<string>();
-    catalog.fonts.forEach((entry, i) => {
-      if (seen.has(entry[key])) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["fonts", i, key],
-          message: `"${entry[key]}" is used by another entry`,
-        });
-      }
-      seen.add(entry[key]);
-    });
-  }
+  rejectRepeatedFields(catalog.fonts, "fonts", ["name", "output"], ctx);
 });
 
 /** One entry of fonts.json, as validated. */

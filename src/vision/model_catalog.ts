@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { readJsonFile } from "../storage/read_json_file.ts";
+import { rejectRepeatedFields } from "../storage/unique_fields.ts";
 
 /** What a model is used for in the pipeline. */
 export const MODEL_ROLES = [
@@ -165,19 +166,7 @@ const CatalogSchema = z.strictObject({
   comment: z.string().optional(),
   models: z.array(ModelEntrySchema).min(1),
 }).superRefine((catalog, ctx) => {
-  for (const key of ["name", "output"] as const) {
-    const seen = new Set<string>();
-    catalog.models.forEach((entry, i) => {
-      if (seen.has(entry[key])) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["models", i, key],
-          message: `"${entry[key]}" is used by another entry`,
-        });
-      }
-      seen.add(entry[key]);
-    });
-  }
+  rejectRepeatedFields(catalog.models, "models", ["name", "output"], ctx);
 });
 
 /** A model role. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { plural, TOKENS_COUNTER } from "./counters.js";
+
 /** @typedef {Record<string, number>} C */
 
 /**
@@ -13,9 +15,6 @@
  * @param {number | undefined} total
  */
 const of = (done, total) => (total ? `${done ?? 0} / ${total}` : String(done ?? 0));
-
-/** @param {number} n @param {string} one @param {string} [many] */
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Steps in order, with what their bars measure. */
 export const MANIFEST_STEPS = [
@@ -80,10 +79,5 @@ export const MANIFEST_COUNTERS = [
     text: (/** @type {C} */ c) => String(c.prompt_errors ?? 0),
     show: (/** @type {C} */ c) => (c.prompt_errors ?? 0) > 0,
   },
-  {
-    key: "tokens",
-    label: "Tokens in / out",
-    text: (/** @type {C} */ c) => `${c.input_tokens ?? 0} / ${c.output_tokens ?? 0}`,
-    show: (/** @type {C} */ c) => (c.input_tokens ?? 0) + (c.output_tokens ?? 0) > 0,
-  },
+  TOKENS_COUNTER,
 ];

@@ -5,10 +5,9 @@
  * @module
  */
 
-/** @typedef {Record<string, number>} C */
+import { plural, TOKENS_COUNTER } from "./counters.js";
 
-/** @param {number} n @param {string} one @param {string} [many] */
-const plural = (n, one, many = `${one}s`) => `${n ?? 0} ${n === 1 ? one : many}`;
+/** @typedef {Record<string, number>} C */
 
 /** Steps in order, with what their bars measure. */
 export const PROJECT_STEPS = [
@@ -61,10 +60,5 @@ export const PROJECT_COUNTERS = [
     text: (/** @type {C} */ c) => String(c.problems ?? 0),
     show: (/** @type {C} */ c) => (c.problems ?? 0) > 0,
   },
-  {
-    key: "tokens",
-    label: "Tokens in / out",
-    text: (/** @type {C} */ c) => `${c.input_tokens ?? 0} / ${c.output_tokens ?? 0}`,
-    show: (/** @type {C} */ c) => (c.input_tokens ?? 0) + (c.output_tokens ?? 0) > 0,
-  },
+  TOKENS_COUNTER,
 ];
