@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Locator, Page, Request } from "playwright-core";
 import { screenshot, withPage } from "./_browser.ts";
-import { ASSET_TYPES } from "../src/registry/vocabulary.ts";
+import { ASSET_TYPES } from "../src/db/vocabulary.ts";
 import { startTestServer, type TestServer } from "./_harness.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait, waitForProgress } from "./_pipeline.ts";
 import { fixturePhoto, fixturePhotoPath } from "./fixtures/photos.ts";

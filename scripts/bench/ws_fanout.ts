@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { createWebSocketEndpoint } from "../../src/api/ws.ts";
 import { migrateToLatest, openDatabase } from "../../src/db/database.ts";
 import { EventHub } from "../../src/events/event_hub.ts";
-import type { Topic } from "../../src/events/frames.ts";
+import type { Topic } from "../../src/db/vocabulary.ts";
 import { quantile } from "./stats.ts";
 
 /** What {@linkcode measureFanout} reports; times in milliseconds. */

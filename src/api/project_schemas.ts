@@ -12,12 +12,7 @@ import {
   StyleGuide,
 } from "../storyboard/schemas.ts";
 import { StepStates } from "./schemas.ts";
-
-/** A project's states: DRAFT until a storyboard is stored; GENERATING while a job writes one. */
-export const PROJECT_STATUSES = ["DRAFT", "GENERATING", "READY", "ERROR"] as const;
-
-/** Aspect ratios a project can have. */
-export const ASPECT_RATIOS = ["16:9", "9:16"] as const;
+import { ASPECT_RATIOS, PROJECT_STATUSES } from "../db/vocabulary.ts";
 
 const timestamp = z.string().describe("ISO-8601 UTC timestamp");
 

@@ -12,7 +12,7 @@ import {
   EXTRACTION_ROLES,
   MANIFEST_CATEGORIES,
   MANIFEST_STATUSES,
-} from "../registry/vocabulary.ts";
+} from "../db/vocabulary.ts";
 
 /** Sizes a thumbnail can be asked for (a bounded set keeps the cache bounded). */
 export const THUMBNAIL_SIZES = [64, 128, 256, 512, 1024] as const;

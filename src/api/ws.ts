@@ -13,7 +13,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { EventHub, Following } from "../events/event_hub.ts";
-import { type Frame, isTopic, type Topic } from "../events/frames.ts";
+import { type Frame, isTopic } from "../events/frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
+import { now } from "../db/timestamp.ts";
 import { log } from "../log.ts";
 import { errorResponse } from "./http_errors.ts";
 import { presentedToken, timingSafeEqual } from "./middleware/auth.ts";
@@ -436,8 +438,4 @@ class Connection {
       );
     }
   }
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

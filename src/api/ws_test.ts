@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { type Db, migrateToLatest, openDatabase } from "../db/database.ts";
 import { EventHub } from "../events/event_hub.ts";
 import { lastSeqOf } from "../events/event_log.ts";
-import type { Frame, FrameType, Topic } from "../events/frames.ts";
+import type { Frame } from "../events/frames.ts";
+import type { FrameType, Topic } from "../db/vocabulary.ts";
 import { setLogSink } from "../log.ts";
 import { CLOSE_UNAUTHORIZED, createWebSocketEndpoint, type WebSocketEndpoint } from "./ws.ts";
 

@@ -1,10 +1,24 @@
 /**
- * Kysely table types for every table of SPEC §3. JSON columns hold JSON text; booleans are
- * stored as 0/1 integers; timestamps are ISO-8601 UTC strings.
+ * Kysely table types for every table (docs/data-model.md describes them). Columns with a fixed
+ * vocabulary are typed with its union from `vocabulary.ts`; JSON columns hold JSON text;
+ * booleans are stored as 0/1 integers; timestamps are ISO-8601 UTC strings.
  *
  * @module
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type {
+  AspectRatio,
+  AssetSource,
+  AssetType,
+  ExtractionRole,
+  FrameType,
+  JobKind,
+  JobStatus,
+  ManifestCategory,
+  ManifestStatus,
+  ProjectStatus,
+  Topic,
+} from "./vocabulary.ts";
 
 /** A column SQLite fills with a default when an insert leaves it out. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -14,9 +28,9 @@ export interface ManifestsTable {
   id: string;
   name: string;
   description: string | null;
-  category: Defaulted<string>;
+  category: Defaulted<ManifestCategory>;
   tags: Defaulted<string>;
-  status: Defaulted<string>;
+  status: Defaulted<ManifestStatus>;
   contact_sheet_key: string | null;
   contact_sheet_url: string | null;
   asset_count: Defaulted<number>;
@@ -30,14 +44,14 @@ export interface ManifestsTable {
 export interface AssetsTable {
   id: string;
   manifest_id: string;
-  asset_type: string;
+  asset_type: AssetType;
   name: string;
   manifest_tag: string | null;
   user_tags: Defaulted<string>;
   description: string | null;
-  source: Defaulted<string>;
+  source: Defaulted<AssetSource>;
   source_asset_id: string | null;
-  extraction_role: string | null;
+  extraction_role: ExtractionRole | null;
   sort_order: Defaulted<number>;
   image_key: string | null;
   /** SHA-256 of the bytes as uploaded; refuses a second copy of one file in a manifest. */
@@ -88,9 +102,9 @@ export interface TagCountersTable {
 /** `jobs`: durable background work, claimable by any process through a lease. */
 export interface JobsTable {
   id: string;
-  kind: string;
+  kind: JobKind;
   target_id: string;
-  status: Defaulted<string>;
+  status: Defaulted<JobStatus>;
   current_step: string | null;
   progress: Defaulted<string>;
   error: string | null;
@@ -108,8 +122,8 @@ export interface JobsTable {
 export interface EventsTable {
   seq: Generated<number>;
   job_id: string | null;
-  topic: string;
-  type: string;
+  topic: Topic;
+  type: FrameType;
   payload: string;
   created_at: string;
 }
@@ -120,11 +134,11 @@ export interface ProjectsTable {
   title: string;
   prompt: string;
   style: string | null;
-  aspect_ratio: Defaulted<string>;
+  aspect_ratio: Defaulted<AspectRatio>;
   target_scene_count: Defaulted<number>;
   manifest_id: string | null;
   manifest_version: number | null;
-  status: Defaulted<string>;
+  status: Defaulted<ProjectStatus>;
   style_guide: string | null;
   storyboard_raw: string | null;
   error: string | null;

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Frame, Topic } from "./frames.ts";
+import type { Frame } from "./frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
 
 /** Receives frames of the topics it subscribed to. */
 export type FrameListener = (frame: Frame) => void;

@@ -8,7 +8,8 @@
 import type { Db } from "../db/database.ts";
 import { EventBus, type FrameListener } from "./event_bus.ts";
 import { appendFrame, framesSince, type NewFrame, pruneFrames } from "./event_log.ts";
-import type { Frame, Topic } from "./frames.ts";
+import type { Frame } from "./frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
 
 /** How many frames of each topic are kept for replay (older ones are pruned). */
 export const DEFAULT_RETENTION_PER_TOPIC = 5_000;

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
-import type { Frame, FrameType, Topic } from "./frames.ts";
+import type { Frame } from "./frames.ts";
+import type { FrameType, Topic } from "../db/vocabulary.ts";
 
 /** What a caller records; `seq` and `ts` are assigned here. */
 export interface NewFrame {
@@ -50,8 +51,8 @@ export async function framesSince(
     toFrame({
       seq: row.seq,
       ts: row.created_at,
-      topic: row.topic as Topic,
-      type: row.type as FrameType,
+      topic: row.topic,
+      type: row.type,
       jobId: row.job_id,
       payload: JSON.parse(row.payload),
     })

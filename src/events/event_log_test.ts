@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { migrateToLatest, openDatabase } from "../db/database.ts";
 import { EventBus } from "./event_bus.ts";
 import { appendFrame, framesSince, lastSeq, pruneFrames } from "./event_log.ts";
-import type { Frame, Topic } from "./frames.ts";
+import type { Frame } from "./frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
 
 const A: Topic = "manifest:00000000-0000-4000-8000-00000000000a";
 const B: Topic = "manifest:00000000-0000-4000-8000-00000000000b";

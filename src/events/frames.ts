@@ -4,14 +4,7 @@
  * @module
  */
 
-/** Frame types the server persists and sends to subscribers. */
-export const FRAME_TYPES = ["snapshot", "step", "progress", "asset", "done", "error"] as const;
-
-/** One of {@linkcode FRAME_TYPES}. */
-export type FrameType = (typeof FRAME_TYPES)[number];
-
-/** A topic: the manifest or project a frame is about. */
-export type Topic = `manifest:${string}` | `project:${string}`;
+import type { FrameType, Topic } from "../db/vocabulary.ts";
 
 /** A frame on the wire: its own fields plus `seq`, `topic`, `ts` and `type`. */
 export interface Frame {

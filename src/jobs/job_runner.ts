@@ -7,14 +7,8 @@
 import type { Db } from "../db/database.ts";
 import type { JobRow } from "../db/tables.ts";
 import { log } from "../log.ts";
-import {
-  claimNextJob,
-  finishJob,
-  type JobKind,
-  keyOf,
-  recoverInterruptedJobs,
-  statusOf,
-} from "./job_store.ts";
+import { claimNextJob, finishJob, keyOf, recoverInterruptedJobs, statusOf } from "./job_store.ts";
+import { type JobKind } from "../db/vocabulary.ts";
 
 /** Raised at a checkpoint when the job was cancelled or the service is stopping. */
 export class JobInterruptedError extends Error {
@@ -134,7 +128,7 @@ export class JobRunner {
   }
 
   async #run(job: JobRow, controller: AbortController): Promise<void> {
-    const handler = this.#handlers[job.kind as JobKind];
+    const handler = this.#handlers[job.kind];
     const control: JobControl = {
       signal: controller.signal,
       checkpoint: async () => {

@@ -8,17 +8,9 @@ import { sql, type Transaction } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { Database, JobRow } from "../db/tables.ts";
 import { notFound } from "../errors.ts";
-import { isUuid, now } from "../registry/deps.ts";
-
-/** What a job does. */
-export const JOB_KINDS = ["process_manifest", "reprocess_asset", "storyboard"] as const;
-/** One of {@linkcode JOB_KINDS}. */
-export type JobKind = (typeof JOB_KINDS)[number];
-
-/** Life cycle of a job. */
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
-/** One of {@linkcode JOB_STATUSES}. */
-export type JobStatus = (typeof JOB_STATUSES)[number];
+import type { JobKind, JobStatus } from "../db/vocabulary.ts";
+import { now } from "../db/timestamp.ts";
+import { isUuid } from "../db/uuid.ts";
 
 /** A job that is still to run or running. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ["queued", "running"];
@@ -153,7 +145,7 @@ export async function markCancelled(
 export async function statusOf(db: Db, id: string): Promise<JobStatus | undefined> {
   const row = await db.selectFrom("jobs").select("status").where("id", "=", id)
     .executeTakeFirst();
-  return row?.status as JobStatus | undefined;
+  return row?.status;
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 import type { NamedColour, PixelStats } from "../imaging/pixel_stats.ts";
-import type { AssetType } from "../registry/vocabulary.ts";
+import type { AssetType } from "../db/vocabulary.ts";
 import type { WorkerPool } from "../workers/pool.ts";
 import {
   type ReversePrompt,

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { AssetType } from "../registry/vocabulary.ts";
+import type { AssetType } from "../db/vocabulary.ts";
 
 /** What a provider returns for one asset. */
 export const ReversePromptOutput = z.object({

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AssetType } from "../registry/vocabulary.ts";
+import type { AssetType } from "../db/vocabulary.ts";
 import { area, type Box } from "../vision/geometry.ts";
 
 /** A detection as the planner needs it. */

@@ -7,9 +7,9 @@
 import type { JobRow } from "../db/tables.ts";
 import { type JobControl, type JobHandler, JobInterruptedError } from "../jobs/job_runner.ts";
 import { finishJob, paramsOf } from "../jobs/job_store.ts";
-import { now } from "../registry/deps.ts";
+import { now } from "../db/timestamp.ts";
 import { touchManifest } from "../registry/manifests.ts";
-import type { Topic } from "../events/frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
 import type { PipelineDeps, StepContext } from "./context.ts";
 import {
   type Counters,

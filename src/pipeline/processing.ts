@@ -6,6 +6,7 @@
  */
 import type { Db } from "../db/database.ts";
 import type { JobRow, ManifestRow } from "../db/tables.ts";
+import { isOneOf, MANIFEST_STATUSES } from "../db/vocabulary.ts";
 import type { EventHub } from "../events/event_hub.ts";
 import { AppError, conflict, invalid } from "../errors.ts";
 import { isTopic } from "../events/frames.ts";
@@ -13,14 +14,13 @@ import type { JobRunner } from "../jobs/job_runner.ts";
 import {
   enqueueJob,
   getJob,
-  type JobStatus,
   latestManifestJob,
   markCancelled,
   paramsOf,
   PROGRESS_STATUS,
 } from "../jobs/job_store.ts";
 import { getAsset } from "../registry/assets.ts";
-import { now } from "../registry/deps.ts";
+import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest } from "../registry/manifests.ts";
 import { manifestIdOf, manifestTopic } from "./process_manifest.ts";
 import { parseStoredProgress } from "./progress.ts";
@@ -58,7 +58,7 @@ export async function manifestProgress(db: Db, manifestId: string): Promise<Prog
   const job = await latestManifestJob(db, manifestId);
   const stored = parseStoredProgress(job?.progress ?? null);
   return {
-    status: job ? PROGRESS_STATUS[job.status as JobStatus] : "not_started",
+    status: job ? PROGRESS_STATUS[job.status] : "not_started",
     job_id: job?.id ?? null,
     manifest_status: manifest.status,
     current_step: job?.current_step ?? null,
@@ -181,7 +181,9 @@ export async function cancelJob(deps: ProcessingDeps, jobId: string): Promise<Jo
     else {
       const previous = paramsOf(row).previous_status;
       await trx.updateTable("manifests").set({
-        status: typeof previous === "string" && previous !== "PROCESSING" ? previous : "DRAFT",
+        status: isOneOf(MANIFEST_STATUSES, previous) && previous !== "PROCESSING"
+          ? previous
+          : "DRAFT",
         updated_at: now(),
       }).where("id", "=", manifestIdOf(row)).where("status", "=", "PROCESSING").execute();
     }

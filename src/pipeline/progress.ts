@@ -7,7 +7,7 @@
  */
 import type { Db } from "../db/database.ts";
 import type { EventHub } from "../events/event_hub.ts";
-import type { Topic } from "../events/frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
 import { saveProgress } from "../jobs/job_store.ts";
 
 /** The steps of a manifest job, in order, with their names on the wire (SPEC §5.2). */

@@ -11,11 +11,12 @@ import type { AssetRow, Database } from "../db/tables.ts";
 import { AppError, notFound } from "../errors.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { contentKey } from "../storage/blob_store.ts";
-import { isUuid, now, type RegistryDeps } from "./deps.ts";
+import { type RegistryDeps } from "./deps.ts";
+import { isUuid } from "../db/uuid.ts";
+import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
 import { recountIdentities } from "./identities.ts";
-import type { AssetType } from "./vocabulary.ts";
 
 /** The asset `id`, or a 404. */
 export async function getAsset(db: Db, id: string): Promise<AssetRow> {
@@ -95,9 +96,9 @@ export async function updateAsset(
   return await db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
-    const typeChanged = patch.asset_type !== undefined && patch.asset_type !== asset.asset_type;
-    const tag = typeChanged
-      ? (await allocateTags(trx, asset.manifest_id, patch.asset_type as AssetType))[0]
+    const newType = patch.asset_type !== asset.asset_type ? patch.asset_type : undefined;
+    const tag = newType
+      ? (await allocateTags(trx, asset.manifest_id, newType))[0]
       : asset.manifest_tag;
     await trx.updateTable("assets").set({
       ...(patch.name !== undefined && { name: patch.name }),

@@ -9,7 +9,8 @@ import type { Db } from "../db/database.ts";
 import type { AssetRow, Database, IdentityRow } from "../db/tables.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { getAsset } from "./assets.ts";
-import { isUuid, now } from "./deps.ts";
+import { isUuid } from "../db/uuid.ts";
+import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 
 /** A manifest's identities, oldest first; a 404 for an unknown manifest. */

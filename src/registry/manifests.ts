@@ -11,7 +11,9 @@ import type { Db } from "../db/database.ts";
 import { conflict, notFound } from "../errors.ts";
 import { releaseImages } from "./blob_refs.ts";
 import { jobKey } from "../jobs/job_store.ts";
-import { isUuid, now, type RegistryDeps } from "./deps.ts";
+import { type RegistryDeps } from "./deps.ts";
+import { isUuid } from "../db/uuid.ts";
+import { now } from "../db/timestamp.ts";
 
 /** Creates a manifest in `DRAFT`. */
 export async function createManifest(

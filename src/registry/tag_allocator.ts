@@ -6,7 +6,7 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../db/tables.ts";
 import { formatTag, nextTagNumber, tagPrefix } from "./tags.ts";
-import type { AssetType } from "./vocabulary.ts";
+import type { AssetType } from "../db/vocabulary.ts";
 
 /**
  * Reserves `count` new tags for assets of `type` in a manifest and records the counter.

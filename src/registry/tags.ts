@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { AssetType } from "./vocabulary.ts";
+import type { AssetType } from "../db/vocabulary.ts";
 
 /** The tag prefix of each asset type. */
 export const TAG_PREFIX: Readonly<Record<AssetType, string>> = Object.freeze({

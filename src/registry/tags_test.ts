@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatTag, nextTagNumber, parseTag, TAG_PREFIX, tagPrefix } from "./tags.ts";
-import { ASSET_TYPES } from "./vocabulary.ts";
+import { ASSET_TYPES } from "../db/vocabulary.ts";
 
 Deno.test("formatTag pads numbers below 10 to two digits", () => {
   assert.equal(formatTag("CHAR", 1), "CHAR_01");

@@ -14,11 +14,12 @@ import type { Db } from "../db/database.ts";
 import { contentKey, sha256Hex } from "../storage/blob_store.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../imaging/image_service.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
-import { now, type RegistryDeps } from "./deps.ts";
+import { type RegistryDeps } from "./deps.ts";
+import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { getAsset, nextSortOrder, withDescendants } from "./assets.ts";
 import { allocateTags } from "./tag_allocator.ts";
-import type { AssetType } from "./vocabulary.ts";
+import type { AssetType } from "../db/vocabulary.ts";
 
 /** A file as received from the client. */
 export interface IncomingFile {

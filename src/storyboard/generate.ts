@@ -9,21 +9,21 @@
  */
 import type { Db } from "../db/database.ts";
 import type { JobRow } from "../db/tables.ts";
+import { isOneOf, PROJECT_STATUSES } from "../db/vocabulary.ts";
 import type { EventHub } from "../events/event_hub.ts";
-import type { Topic } from "../events/frames.ts";
+import type { Topic } from "../db/vocabulary.ts";
 import { AppError, conflict, invalid } from "../errors.ts";
 import { type JobControl, type JobHandler, JobInterruptedError } from "../jobs/job_runner.ts";
 import type { JobRunner } from "../jobs/job_runner.ts";
 import {
   enqueueJob,
   finishJob,
-  type JobStatus,
   latestJobFor,
   paramsOf,
   PROGRESS_STATUS,
 } from "../jobs/job_store.ts";
 import { responseJsonSchema } from "../llm/json_schema.ts";
-import { now } from "../registry/deps.ts";
+import { now } from "../db/timestamp.ts";
 import { getManifest } from "../registry/manifests.ts";
 import { parseProgressOf, ProgressReporter } from "../pipeline/progress.ts";
 import { loadRegistry } from "./load_registry.ts";
@@ -295,7 +295,7 @@ export function onStoryboardJobFailed(deps: Pick<StoryboardDeps, "db" | "hub">) 
 export async function onStoryboardJobCancelled(trx: Db, job: JobRow): Promise<void> {
   const previous = paramsOf(job).previous_status;
   await trx.updateTable("projects").set({
-    status: typeof previous === "string" && previous !== "GENERATING" ? previous : "DRAFT",
+    status: isOneOf(PROJECT_STATUSES, previous) && previous !== "GENERATING" ? previous : "DRAFT",
     updated_at: now(),
   }).where("id", "=", job.target_id).where("status", "=", "GENERATING").execute();
 }
@@ -311,7 +311,7 @@ export async function storyboardProgress(db: Db, projectId: string) {
   const job = await latestJobFor(db, "storyboard", projectId);
   const stored = storedProgress(job?.progress);
   return {
-    status: job ? PROGRESS_STATUS[job.status as JobStatus] : "not_started",
+    status: job ? PROGRESS_STATUS[job.status] : "not_started",
     job_id: job?.id ?? null,
     project_status: project.status,
     current_step: job?.current_step ?? null,

@@ -10,7 +10,8 @@ import type { ProjectsTable } from "../db/tables.ts";
 import type { Selectable } from "kysely";
 import { AppError, conflict, invalid, notFound } from "../errors.ts";
 import { latestJobFor } from "../jobs/job_store.ts";
-import { isUuid, now } from "../registry/deps.ts";
+import { isUuid } from "../db/uuid.ts";
+import { now } from "../db/timestamp.ts";
 import { getManifest } from "../registry/manifests.ts";
 
 /** A project row as read. */

@@ -44,7 +44,7 @@
 
 import { z } from "zod";
 
-import { ASSET_TYPES, type AssetType } from "../registry/vocabulary.ts";
+import { ASSET_TYPES, type AssetType } from "../db/vocabulary.ts";
 
 export { ASSET_TYPES, type AssetType };
 

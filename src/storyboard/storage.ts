@@ -11,7 +11,7 @@ import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { SceneAudioManifestsTable } from "../db/tables.ts";
 import { AppError } from "../errors.ts";
-import { now } from "../registry/deps.ts";
+import { now } from "../db/timestamp.ts";
 import type { ProjectRow } from "./projects.ts";
 import type { EnhancedStoryboardOutput } from "./schemas.ts";
 

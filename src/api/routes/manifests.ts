@@ -20,7 +20,7 @@ import {
 import { createAsset, listAssets } from "../../registry/assets.ts";
 import { listIdentities } from "../../registry/identities.ts";
 import { uploadBatch } from "../../registry/uploads.ts";
-import { ASSET_TYPES } from "../../registry/vocabulary.ts";
+import { ASSET_TYPES } from "../../db/vocabulary.ts";
 import { assetToJson, identityToJson, manifestToJson } from "../../registry/serialize.ts";
 
 const BatchFields = z.object({

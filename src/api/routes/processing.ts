@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { z } from "zod";
 import type { JobRow } from "../../db/tables.ts";
 import { AppError } from "../../errors.ts";
-import type { JobKind, JobStatus } from "../../jobs/job_store.ts";
+import type { JobStatus } from "../../db/vocabulary.ts";
 import { getJob, listJobs, statusOf } from "../../jobs/job_store.ts";
 import {
   cancelJob,
@@ -37,10 +37,10 @@ export interface ProcessingRouteDeps extends ProcessingDeps {
 export function jobToJson(row: JobRow): z.infer<typeof Job> {
   return {
     id: row.id,
-    kind: row.kind as JobKind,
+    kind: row.kind,
     target_id: row.target_id,
     manifest_id: row.kind === "storyboard" ? null : manifestIdOf(row),
-    status: row.status as JobStatus,
+    status: row.status,
     current_step: row.current_step,
     progress: JSON.parse(row.progress || "{}"),
     error: row.error,

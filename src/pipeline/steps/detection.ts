@@ -10,7 +10,7 @@
  */
 import type { Transaction } from "kysely";
 import type { AssetRow, Database } from "../../db/tables.ts";
-import { now } from "../../registry/deps.ts";
+import { now } from "../../db/timestamp.ts";
 import { touchManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { contentKey, sha256Hex } from "../../storage/blob_store.ts";

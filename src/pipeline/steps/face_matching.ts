@@ -11,7 +11,7 @@
  */
 import type { Transaction } from "kysely";
 import type { AssetRow, Database, IdentityRow } from "../../db/tables.ts";
-import { now } from "../../registry/deps.ts";
+import { now } from "../../db/timestamp.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { analyzeImage } from "../../vision/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";

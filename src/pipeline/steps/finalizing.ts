@@ -8,10 +8,9 @@
  */
 import type { Db } from "../../db/database.ts";
 import type { AssetRow } from "../../db/tables.ts";
-import { now } from "../../registry/deps.ts";
+import { now } from "../../db/timestamp.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { allocateTags } from "../../registry/tag_allocator.ts";
-import type { AssetType } from "../../registry/vocabulary.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
 import { buildContactSheet } from "./contact_sheet.ts";
 
@@ -21,7 +20,7 @@ export async function runFinalizing(ctx: StepContext): Promise<void> {
     const assets = await manifestAssets(trx, ctx.manifestId);
     const changed: AssetRow[] = [];
     for (const asset of tagOrder(assets)) {
-      const [tag] = await allocateTags(trx, ctx.manifestId, asset.asset_type as AssetType);
+      const [tag] = await allocateTags(trx, ctx.manifestId, asset.asset_type);
       changed.push(
         await trx.updateTable("assets").set({ manifest_tag: tag, updated_at: now() })
           .where("id", "=", asset.id).returningAll().executeTakeFirstOrThrow(),

@@ -7,9 +7,8 @@
  */
 import type { AssetRow, AssetUpdate } from "../../db/tables.ts";
 import { ProviderFatalError, type ReversePromptInput } from "../../llm/provider.ts";
-import { now } from "../../registry/deps.ts";
+import { now } from "../../db/timestamp.ts";
 import { assetToJson } from "../../registry/serialize.ts";
-import type { AssetType } from "../../registry/vocabulary.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
 import { inLanes } from "../lanes.ts";
@@ -55,9 +54,9 @@ function describeInputs(assets: readonly AssetRow[]): Map<string, InputFacts> {
     const box = asset.crop_bbox ? JSON.parse(asset.crop_bbox) as number[] : null;
     const boxArea = box ? Math.max(0, box[2] - box[0]) * Math.max(0, box[3] - box[1]) : 0;
     facts.set(asset.id, {
-      assetType: asset.asset_type as AssetType,
+      assetType: asset.asset_type,
       name: asset.name,
-      role: isUpload ? "upload" : asset.extraction_role as "face" | "person" | "object",
+      role: isUpload ? "upload" : asset.extraction_role ?? "object",
       detectionClass: asset.detection_class,
       detectionConfidence: asset.detection_confidence,
       faceCount: asset.is_face_crop === 1 ? 1 : facesIn.get(asset.id) ?? 0,
