@@ -13,9 +13,7 @@ import {
   MANIFEST_CATEGORIES,
   MANIFEST_STATUSES,
 } from "../db/vocabulary.ts";
-
-/** Sizes a thumbnail can be asked for (a bounded set keeps the cache bounded). */
-export const THUMBNAIL_SIZES = [64, 128, 256, 512, 1024] as const;
+import { THUMBNAIL_SIZES } from "../registry/blob_refs.ts";
 
 const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
 const timestamp = z.string().describe("ISO-8601 UTC timestamp");

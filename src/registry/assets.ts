@@ -4,8 +4,7 @@
  * @module
  */
 import { sql, type Transaction } from "kysely";
-import type { z } from "zod";
-import type { AssetCreate, AssetUpdate } from "../api/schemas.ts";
+import type { AssetInput, AssetPatch } from "./inputs.ts";
 import type { Db } from "../db/database.ts";
 import type { AssetRow, Database } from "../db/tables.ts";
 import { AppError, notFound } from "../errors.ts";
@@ -16,7 +15,7 @@ import { isUuid } from "../db/uuid.ts";
 import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
-import { recountIdentities } from "./identities.ts";
+import { recountIdentities } from "./identity_counts.ts";
 
 /** The asset `id`, or a 404. */
 export async function getAsset(db: Db, id: string): Promise<AssetRow> {
@@ -63,7 +62,7 @@ export async function nextSortOrder(
 export async function createAsset(
   { db }: RegistryDeps,
   manifestId: string,
-  input: z.infer<typeof AssetCreate>,
+  input: AssetInput,
 ): Promise<AssetRow> {
   return await db.transaction().execute(async (trx) => {
     const manifest = await getManifest(trx, manifestId);
@@ -91,7 +90,7 @@ export async function createAsset(
 export async function updateAsset(
   { db }: RegistryDeps,
   id: string,
-  patch: z.infer<typeof AssetUpdate>,
+  patch: AssetPatch,
 ): Promise<AssetRow> {
   return await db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);

@@ -7,8 +7,10 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
-import { THUMBNAIL_SIZES } from "../api/schemas.ts";
 import { type BlobStore, contentKey } from "../storage/blob_store.ts";
+
+/** Sizes a thumbnail can be asked for (a bounded set keeps the cache bounded). */
+export const THUMBNAIL_SIZES = [64, 128, 256, 512, 1024] as const;
 
 /** The key of a cached thumbnail of an image. */
 export function thumbnailBlobKey(imageKey: string, size: number): string {

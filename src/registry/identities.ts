@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { Transaction } from "kysely";
 import type { Db } from "../db/database.ts";
-import type { AssetRow, Database, IdentityRow } from "../db/tables.ts";
+import type { AssetRow, IdentityRow } from "../db/tables.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { getAsset } from "./assets.ts";
+import { recountIdentities } from "./identity_counts.ts";
 import { isUuid } from "../db/uuid.ts";
 import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
@@ -105,31 +105,4 @@ export async function moveFace(
     await touchManifest(trx, face.manifest_id);
     return await getAsset(trx, face.id);
   });
-}
-
-/** Recounts members, drops identities left empty, repoints primaries that left. */
-export async function recountIdentities(
-  trx: Transaction<Database>,
-  manifestId: string,
-): Promise<void> {
-  await trx.updateTable("identities").set((eb) => ({
-    member_count: eb.selectFrom("assets").select(eb.fn.countAll<number>().as("n"))
-      .whereRef("assets.identity_id", "=", "identities.id"),
-  })).where("manifest_id", "=", manifestId).execute();
-  await trx.deleteFrom("identities").where("manifest_id", "=", manifestId)
-    .where("member_count", "=", 0).execute();
-  const identities = await trx.selectFrom("identities").selectAll()
-    .where("manifest_id", "=", manifestId).execute();
-  for (const identity of identities) {
-    const primary = identity.primary_asset_id
-      ? await trx.selectFrom("assets").select("identity_id")
-        .where("id", "=", identity.primary_asset_id).executeTakeFirst()
-      : undefined;
-    if (primary?.identity_id === identity.id) continue;
-    const member = await trx.selectFrom("assets").select("id")
-      .where("identity_id", "=", identity.id)
-      .orderBy("is_face_crop", "desc").orderBy("quality_score", "desc").executeTakeFirst();
-    await trx.updateTable("identities").set({ primary_asset_id: member?.id ?? null })
-      .where("id", "=", identity.id).execute();
-  }
 }

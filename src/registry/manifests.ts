@@ -4,8 +4,7 @@
  * @module
  */
 import { sql, type Transaction } from "kysely";
-import type { z } from "zod";
-import type { ManifestCreate, ManifestListQuery, ManifestUpdate } from "../api/schemas.ts";
+import type { ManifestInput, ManifestPatch, ManifestQuery } from "./inputs.ts";
 import type { Database, ManifestRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -18,7 +17,7 @@ import { now } from "../db/timestamp.ts";
 /** Creates a manifest in `DRAFT`. */
 export async function createManifest(
   { db }: RegistryDeps,
-  input: z.infer<typeof ManifestCreate>,
+  input: ManifestInput,
 ): Promise<ManifestRow> {
   const at = now();
   return await db.insertInto("manifests").values({
@@ -35,7 +34,7 @@ export async function createManifest(
 /** A filtered, sorted page of manifests and the total that matched. */
 export async function listManifests(
   { db }: RegistryDeps,
-  query: z.infer<typeof ManifestListQuery>,
+  query: ManifestQuery,
 ): Promise<{ items: ManifestRow[]; total: number }> {
   let base = db.selectFrom("manifests");
   if (query.status) base = base.where("status", "=", query.status);
@@ -104,7 +103,7 @@ export async function touchManifest(trx: Transaction<Database>, id: string): Pro
 export async function updateManifest(
   { db }: RegistryDeps,
   id: string,
-  patch: z.infer<typeof ManifestUpdate>,
+  patch: ManifestPatch,
 ): Promise<ManifestRow> {
   return await db.transaction().execute(async (trx) => {
     const manifest = await getManifest(trx, id);

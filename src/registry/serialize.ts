@@ -1,23 +1,101 @@
 /**
- * Turns database rows into the API's JSON shapes (typed by the zod response schemas).
+ * The JSON views of manifests, assets and identities: what the API answers and what `asset`
+ * frames carry. The API's response schemas are checked against these types by a test, so
+ * the two cannot drift apart.
  *
  * @module
  */
-import type { z } from "zod";
-import type { Asset, Identity, Manifest } from "../api/schemas.ts";
 import type { AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
+import type {
+  AssetSource,
+  AssetType,
+  ExtractionRole,
+  ManifestCategory,
+  ManifestStatus,
+} from "../db/vocabulary.ts";
 
-const parseList = (json: string | null): string[] => (json ? JSON.parse(json) : []);
+import { parseJsonList } from "../db/json_list.ts";
 
-/** The API form of a manifest row. */
-export function manifestToJson(row: ManifestRow): z.infer<typeof Manifest> {
+/** A manifest as clients see it. */
+export type ManifestView = {
+  id: string;
+  name: string;
+  description: string | null;
+  category: ManifestCategory;
+  tags: string[];
+  status: ManifestStatus;
+  contact_sheet_url: string | null;
+  asset_count: number;
+  error: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+};
+
+/** Tokens a remote provider billed. */
+export type TokenUsage = {
+  input_tokens: number;
+  output_tokens: number;
+};
+
+/** An asset as clients see it (never the embedding itself: it is binary and large). */
+export type AssetView = {
+  id: string;
+  manifest_id: string;
+  asset_type: AssetType;
+  name: string;
+  manifest_tag: string | null;
+  user_tags: string[];
+  description: string | null;
+  source: AssetSource;
+  source_asset_id: string | null;
+  extraction_role: ExtractionRole | null;
+  sort_order: number;
+  mime: string | null;
+  width: number | null;
+  height: number | null;
+  reference_image_url: string | null;
+  thumbnail_url: string | null;
+  reverse_prompt: string | null;
+  visual_description: string | null;
+  quality_score: number | null;
+  suggested_name: string | null;
+  provider: string | null;
+  detection_class: string | null;
+  detection_confidence: number | null;
+  crop_bbox: number[] | null;
+  is_face_crop: boolean;
+  identity_id: string | null;
+  has_face_embedding: boolean;
+  detected_at: string | null;
+  embedded_at: string | null;
+  prompted_at: string | null;
+  prompt_error: string | null;
+  token_usage: TokenUsage | null;
+  created_at: string;
+  updated_at: string;
+};
+
+/** One person recognised across photos, as clients see it. */
+export type IdentityView = {
+  id: string;
+  manifest_id: string;
+  primary_asset_id: string | null;
+  name: string | null;
+  member_count: number;
+  locked: boolean;
+  created_at: string;
+};
+
+/** The view of a manifest row. */
+export function manifestToJson(row: ManifestRow): ManifestView {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
-    category: row.category as z.infer<typeof Manifest>["category"],
-    tags: parseList(row.tags),
-    status: row.status as z.infer<typeof Manifest>["status"],
+    category: row.category,
+    tags: parseJsonList(row.tags),
+    status: row.status,
     contact_sheet_url: row.contact_sheet_url,
     asset_count: row.asset_count,
     error: row.error,
@@ -27,20 +105,19 @@ export function manifestToJson(row: ManifestRow): z.infer<typeof Manifest> {
   };
 }
 
-/** The API form of an asset row (never the embedding itself: it is binary and large). */
-export function assetToJson(row: AssetRow): z.infer<typeof Asset> {
-  type A = z.infer<typeof Asset>;
+/** The view of an asset row. */
+export function assetToJson(row: AssetRow): AssetView {
   return {
     id: row.id,
     manifest_id: row.manifest_id,
-    asset_type: row.asset_type as A["asset_type"],
+    asset_type: row.asset_type,
     name: row.name,
     manifest_tag: row.manifest_tag,
-    user_tags: parseList(row.user_tags),
+    user_tags: parseJsonList(row.user_tags),
     description: row.description,
-    source: row.source as A["source"],
+    source: row.source,
     source_asset_id: row.source_asset_id,
-    extraction_role: row.extraction_role as A["extraction_role"],
+    extraction_role: row.extraction_role,
     sort_order: row.sort_order,
     mime: row.mime,
     width: row.width,
@@ -71,8 +148,8 @@ export function assetToJson(row: AssetRow): z.infer<typeof Asset> {
   };
 }
 
-/** The API form of an identity row. */
-export function identityToJson(row: IdentityRow): z.infer<typeof Identity> {
+/** The view of an identity row. */
+export function identityToJson(row: IdentityRow): IdentityView {
   return {
     id: row.id,
     manifest_id: row.manifest_id,

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import type { z } from "zod";
-import type { Project, ProjectCreate, ProjectUpdate } from "../api/project_schemas.ts";
 import type { Db } from "../db/database.ts";
 import type { ProjectsTable } from "../db/tables.ts";
+import type { AspectRatio, ProjectStatus } from "../db/vocabulary.ts";
+import type { StyleGuide } from "./schemas.ts";
 import type { Selectable } from "kysely";
 import { AppError, conflict, invalid, notFound } from "../errors.ts";
 import { latestJobFor } from "../jobs/job_store.ts";
@@ -17,10 +17,42 @@ import { getManifest } from "../registry/manifests.ts";
 /** A project row as read. */
 export type ProjectRow = Selectable<ProjectsTable>;
 
+/** A new project: a script, its look and, optionally, the manifest that grounds it. */
+export interface ProjectInput {
+  readonly title: string;
+  readonly prompt: string;
+  readonly style?: string | null;
+  readonly aspect_ratio: AspectRatio;
+  readonly target_scene_count: number;
+  readonly manifest_id?: string | null;
+}
+
+/** A change to a project: any subset of its fields. */
+export type ProjectPatch = Partial<ProjectInput>;
+
+/** A project as clients see it. */
+export type ProjectView = {
+  id: string;
+  title: string;
+  prompt: string;
+  style: string | null;
+  aspect_ratio: AspectRatio;
+  target_scene_count: number;
+  manifest_id: string | null;
+  manifest_version: number | null;
+  status: ProjectStatus;
+  style_guide: StyleGuide | null;
+  error: string | null;
+  scene_count: number;
+  job_id: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
 /** Creates a project in `DRAFT`; its manifest, if any, must exist. */
 export async function createProject(
   db: Db,
-  input: z.infer<typeof ProjectCreate>,
+  input: ProjectInput,
 ): Promise<ProjectRow> {
   if (input.manifest_id) await assertManifestExists(db, input.manifest_id);
   const at = now();
@@ -44,7 +76,7 @@ export async function createProject(
 export async function updateProject(
   db: Db,
   id: string,
-  input: z.infer<typeof ProjectUpdate>,
+  input: ProjectPatch,
 ): Promise<ProjectRow> {
   return await db.transaction().execute(async (trx) => {
     const project = await getProject(trx, id);
@@ -107,11 +139,8 @@ export async function assertNotGenerating(db: Db, project: ProjectRow): Promise<
   );
 }
 
-/** A project as the API returns it. */
-export async function projectToJson(
-  db: Db,
-  row: ProjectRow,
-): Promise<z.infer<typeof Project>> {
+/** The view of a project row, with its scene count and newest storyboard job. */
+export async function projectToJson(db: Db, row: ProjectRow): Promise<ProjectView> {
   const scenes = await db.selectFrom("scenes").select((eb) => eb.fn.countAll<number>().as("n"))
     .where("project_id", "=", row.id).executeTakeFirstOrThrow();
   const job = await latestJobFor(db, "storyboard", row.id);
@@ -120,11 +149,11 @@ export async function projectToJson(
     title: row.title,
     prompt: row.prompt,
     style: row.style,
-    aspect_ratio: row.aspect_ratio as z.infer<typeof Project>["aspect_ratio"],
+    aspect_ratio: row.aspect_ratio,
     target_scene_count: row.target_scene_count,
     manifest_id: row.manifest_id,
     manifest_version: row.manifest_version,
-    status: row.status as z.infer<typeof Project>["status"],
+    status: row.status,
     style_guide: row.style_guide ? JSON.parse(row.style_guide) : null,
     error: row.error,
     scene_count: Number(scenes.n),

@@ -5,8 +5,13 @@
  *
  * @module
  */
-import type { z } from "zod";
-import type { SceneAudio, SceneManifest, Storyboard } from "../api/project_schemas.ts";
+import type {
+  CharacterDescription,
+  EnhancedSceneSchema,
+  SceneAudioManifestSchema,
+  SceneManifestSchema,
+  StyleGuide,
+} from "./schemas.ts";
 import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { SceneAudioManifestsTable } from "../db/tables.ts";
@@ -74,11 +79,21 @@ export async function saveStoryboard(
   }).where("id", "=", projectId).execute();
 }
 
+/** A stored storyboard as clients read it. */
+export type StoredStoryboard = {
+  project_id: string;
+  manifest_id: string | null;
+  manifest_version: number | null;
+  style_guide: StyleGuide;
+  characters: CharacterDescription[];
+  scenes: EnhancedSceneSchema[];
+};
+
 /** The stored storyboard of `project`, or a 404 when none was generated yet. */
 export async function readStoryboard(
   db: Db,
   project: ProjectRow,
-): Promise<z.infer<typeof Storyboard>> {
+): Promise<StoredStoryboard> {
   if (!project.storyboard_raw || !project.style_guide) throw noStoryboard(project.id);
   const scenes = await db.selectFrom("scenes").selectAll().where("project_id", "=", project.id)
     .orderBy("scene_index").execute();
@@ -113,7 +128,7 @@ export async function readSceneManifest(
   db: Db,
   projectId: string,
   index: number,
-): Promise<z.infer<typeof SceneManifest>> {
+): Promise<SceneManifestSchema> {
   const row = await db.selectFrom("scene_manifests").select("manifest_json")
     .where("project_id", "=", projectId).where("scene_index", "=", index).executeTakeFirst();
   if (!row) throw noScene(projectId, index);
@@ -125,7 +140,7 @@ export async function readSceneAudio(
   db: Db,
   projectId: string,
   index: number,
-): Promise<z.infer<typeof SceneAudio>> {
+): Promise<SceneAudioManifestSchema> {
   const row = await db.selectFrom("scene_audio_manifests").selectAll()
     .where("project_id", "=", projectId).where("scene_index", "=", index).executeTakeFirst();
   if (!row) throw noScene(projectId, index);
@@ -134,7 +149,7 @@ export async function readSceneAudio(
 
 type AudioRow = Omit<Selectable<SceneAudioManifestsTable>, "project_id" | "created_at">;
 
-function audioFromRow(row: AudioRow): z.infer<typeof SceneAudio> {
+function audioFromRow(row: AudioRow): SceneAudioManifestSchema {
   const parse = (json: string | null) => json === null ? null : JSON.parse(json);
   return {
     scene_index: row.scene_index,

@@ -1,14 +1,14 @@
 /**
- * Storyboards written by Gemini (SPEC §8), through the same {@linkcode GeminiClient} as
+ * Storyboards written by Gemini, through the same {@linkcode GeminiClient} as
  * reverse prompting: the response schema is the project's enum-constrained storyboard
  * schema, and the answer is parsed with the plain schema so that a tag outside the registry
  * reaches the server's validation (and its repair round-trip) instead of a blind retry.
  *
  * @module
  */
-import { EnhancedStoryboardOutput } from "../storyboard/schemas.ts";
-import type { StoryboardTurn, StoryboardWriter, WrittenStoryboard } from "../storyboard/writer.ts";
-import { GeminiClient, type GeminiClientOptions } from "./gemini_client.ts";
+import { EnhancedStoryboardOutput } from "./schemas.ts";
+import type { StoryboardTurn, StoryboardWriter, WrittenStoryboard } from "./writer.ts";
+import { GeminiClient, type GeminiClientOptions } from "../llm/gemini_client.ts";
 
 /** Sampling temperature: a storyboard is creative writing, within a strict schema. */
 export const STORYBOARD_TEMPERATURE = 0.7;

@@ -1,0 +1,29 @@
+/**
+ * The response schemas describe exactly the views the domain builds: this file fails to
+ * type-check when a field is added, removed or retyped on one side only.
+ */
+import assert from "node:assert/strict";
+import type { z } from "zod";
+import type { AssetView, IdentityView, ManifestView } from "../registry/serialize.ts";
+import type { ProjectView } from "../storyboard/projects.ts";
+import type { StoredStoryboard } from "../storyboard/storage.ts";
+import type { Project, Storyboard } from "./project_schemas.ts";
+import type { Asset, Identity, Manifest } from "./schemas.ts";
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+const manifest: Same<z.infer<typeof Manifest>, ManifestView> = true;
+const asset: Same<z.infer<typeof Asset>, AssetView> = true;
+const identity: Same<z.infer<typeof Identity>, IdentityView> = true;
+const project: Same<z.infer<typeof Project>, ProjectView> = true;
+const storyboard: Same<z.infer<typeof Storyboard>, StoredStoryboard> = true;
+
+Deno.test("response schemas and registry views have the same fields and types", () => {
+  assert.deepEqual([manifest, asset, identity, project, storyboard], [
+    true,
+    true,
+    true,
+    true,
+    true,
+  ]);
+});
