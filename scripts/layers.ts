@@ -31,8 +31,8 @@ export const LAYERS: readonly (readonly string[])[] = Object.freeze([
   ["src/vision"],
   ["src/imaging"],
   ["src/workers"],
-  ["src/db", "src/storage"],
-  ["src/config.ts", "src/errors.ts", "src/log.ts"],
+  ["src/db", "src/storage", "src/config.ts"],
+  ["src/errors.ts", "src/log.ts", "src/text.ts", "src/zod_issues.ts"],
 ]);
 
 /** One import from a file of the project to another. */

@@ -21,7 +21,8 @@
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { fetchPackageFiles, sha256Hex } from "./npm/tarball.ts";
+import { fetchPackageFiles } from "./npm/tarball.ts";
+import { sha256Hex } from "../src/storage/sha256.ts";
 import { writeFileAtomic } from "../src/storage/atomic_write.ts";
 import {
   DEFAULT_CATALOG_PATH,

@@ -16,7 +16,7 @@ import {
   parseModelsArgs,
 } from "./models.ts";
 import { DEFAULT_FONT_CATALOG_PATH, loadFontCatalog } from "../src/imaging/fonts.ts";
-import { sha256Hex } from "./npm/tarball.ts";
+import { sha256Hex } from "../src/storage/sha256.ts";
 import {
   DEFAULT_CATALOG_PATH,
   loadModelCatalog,

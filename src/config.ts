@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { describeIssues } from "./zod_issues.ts";
 import { z } from "zod";
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -85,10 +86,8 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      // Never echo a secret's value back into a log line.
-      return `${issue.path.join(".")}: ${issue.message}`;
-    });
+    // Names and zod's messages only: a secret's value is never echoed into a log line.
+    const problems = describeIssues(parsed.error.issues);
     throw new ConfigError(`Fix these environment variables: ${problems.join("; ")}.`);
   }
   const e = parsed.data;

@@ -11,9 +11,9 @@ import {
   defaultResponder,
   firstCallOfEachImage,
   forImage,
-  sha256Hex,
   startFakeGemini,
 } from "./fakes/fake_gemini.ts";
+import { sha256Hex } from "../src/storage/sha256.ts";
 import { fixturePhoto } from "./fixtures/photos.ts";
 import { multipart, startTestServer } from "./_harness.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait } from "./_pipeline.ts";

@@ -90,12 +90,6 @@ export async function fetchPackageFiles(
   return found;
 }
 
-/** Returns the lowercase hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Gunzips and reads a tar stream, returning the regular files whose path (after dropping
  * `stripComponents` leading directories, as npm does with `package/`) is in `files`.

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { fetchPackageFiles, sha256Hex } from "./tarball.ts";
+import { fetchPackageFiles } from "./tarball.ts";
+import { sha256Hex } from "../../src/storage/sha256.ts";
 import { fileExists } from "../../src/storage/file_exists.ts";
 
 const NAME = "@test/pkg";

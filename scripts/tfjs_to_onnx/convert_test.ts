@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 // Inline until the import map gets it (deno.json is owned elsewhere).
 import * as ort from "onnxruntime-web";
-import { sha256Hex } from "../npm/tarball.ts";
+import { sha256Hex } from "../../src/storage/sha256.ts";
 import { convertTfjsGraph } from "./convert.ts";
 import type { CenterNetReference } from "./reference.ts";
 import { COCO_LABELS } from "../../src/vision/coco_labels.ts";

@@ -18,7 +18,7 @@ import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
 // deno-lint-ignore no-import-prefix
 import { loadGraphModel } from "npm:@tensorflow/tfjs-converter@4.22.0";
-import { sha256Hex } from "../npm/tarball.ts";
+import { sha256Hex } from "../../src/storage/sha256.ts";
 import { type CenterNetReference, strided, summarize, topKIndices } from "./reference.ts";
 import {
   CENTERNET_FILES,

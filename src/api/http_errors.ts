@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeIssues, type Issue, issuePath } from "../zod_issues.ts";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -72,14 +73,14 @@ export const handleNotFound: NotFoundHandler = (c) =>
 
 /** Turns a zod failure into the 422 body, naming each field and what is wrong with it. */
 export function validationError(
-  error: { readonly issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  error: { readonly issues: readonly Issue[] },
   where: string,
 ): AppError {
   const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
+    path: issuePath(issue.path),
     message: issue.message,
   }));
-  const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+  const summary = describeIssues(error.issues).join("; ");
   return new AppError("validation_failed", `The ${where} is not valid: ${summary}`, {
     code: "validation_failed",
     details: { issues },

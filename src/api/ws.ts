@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { describeIssues } from "../zod_issues.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
@@ -312,9 +313,7 @@ class Connection {
         `A message may name at most ${MAX_TOPICS} topics: split the subscription.`,
       );
     } else {
-      const summary = result.error.issues
-        .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ` : "") + issue.message)
-        .join("; ");
+      const summary = describeIssues(result.error.issues).join("; ");
       this.#error(
         "invalid_message",
         `The message is not valid (${summary}). Send subscribe, unsubscribe, ping or auth.`,

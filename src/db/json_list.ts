@@ -4,7 +4,16 @@
  * @module
  */
 
-/** The list a JSON-list column holds; empty for NULL or an empty string. */
+/**
+ * The strings a JSON-list column holds; empty for NULL, an empty string or text that is not
+ * a JSON list, so one bad row never breaks a whole listing.
+ */
 export function parseJsonList(json: string | null): string[] {
-  return json ? JSON.parse(json) : [];
+  if (!json) return [];
+  try {
+    const value = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((item) => typeof item === "string") : [];
+  } catch {
+    return [];
+  }
 }

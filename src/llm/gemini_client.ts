@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { describeIssues } from "../zod_issues.ts";
 import { ApiError, type Content, GoogleGenAI } from "@google/genai";
 import type { z } from "zod";
 import { ProviderFatalError, type TokenUsage } from "./provider.ts";
@@ -197,7 +198,7 @@ function parseAnswer<T>(
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  const problems = describeIssues(parsed.error.issues);
   return {
     ok: false,
     problem: `Gemini's answer did not match the schema (${problems.join("; ").slice(0, 300)})`,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { capitalise } from "../text.ts";
 import type { NamedColour, PixelStats } from "../imaging/pixel_stats.ts";
 import type { AssetType } from "../db/vocabulary.ts";
 import type { WorkerPool } from "../workers/pool.ts";
@@ -449,8 +450,4 @@ const PLURALS = new Set(["skis", "scissors"]);
 function withArticle(phrase: string): string {
   if (PLURALS.has(phrase.split(" ").at(-1)!)) return phrase;
   return `${/^[aeiou]/i.test(phrase) ? "an" : "a"} ${phrase}`;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

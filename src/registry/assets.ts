@@ -6,24 +6,20 @@
 import { sql, type Transaction } from "kysely";
 import type { AssetInput, AssetPatch } from "./inputs.ts";
 import type { Db } from "../db/database.ts";
+import { getById } from "../db/get_by_id.ts";
 import type { AssetRow, Database } from "../db/tables.ts";
-import { AppError, notFound } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { contentKey } from "../storage/blob_store.ts";
 import { type RegistryDeps } from "./deps.ts";
-import { isUuid } from "../db/uuid.ts";
 import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
 import { recountIdentities } from "./identity_counts.ts";
 
 /** The asset `id`, or a 404. */
-export async function getAsset(db: Db, id: string): Promise<AssetRow> {
-  const row = isUuid(id)
-    ? await db.selectFrom("assets").selectAll().where("id", "=", id).executeTakeFirst()
-    : undefined;
-  if (!row) throw notFound("Asset", id);
-  return row;
+export function getAsset(db: Db, id: string): Promise<AssetRow> {
+  return getById(db, "assets", "Asset", id);
 }
 
 /** The assets of a manifest in display order; a 404 for an unknown manifest. */

@@ -5,11 +5,11 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
+import { getById } from "../db/get_by_id.ts";
 import type { AssetRow, IdentityRow } from "../db/tables.ts";
-import { conflict, invalid, notFound } from "../errors.ts";
+import { conflict, invalid } from "../errors.ts";
 import { getAsset } from "./assets.ts";
 import { recountIdentities } from "./identity_counts.ts";
-import { isUuid } from "../db/uuid.ts";
 import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 
@@ -21,12 +21,8 @@ export async function listIdentities(db: Db, manifestId: string): Promise<Identi
 }
 
 /** The identity `id`, or a 404. */
-export async function getIdentity(db: Db, id: string): Promise<IdentityRow> {
-  const row = isUuid(id)
-    ? await db.selectFrom("identities").selectAll().where("id", "=", id).executeTakeFirst()
-    : undefined;
-  if (!row) throw notFound("Identity", id);
-  return row;
+export function getIdentity(db: Db, id: string): Promise<IdentityRow> {
+  return getById(db, "identities", "Identity", id);
 }
 
 /** Moves every member of `id` into `into` (same manifest); both end locked. */

@@ -7,11 +7,11 @@ import { sql, type Transaction } from "kysely";
 import type { ManifestInput, ManifestPatch, ManifestQuery } from "./inputs.ts";
 import type { Database, ManifestRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
-import { conflict, notFound } from "../errors.ts";
+import { getById } from "../db/get_by_id.ts";
+import { conflict } from "../errors.ts";
 import { releaseImages } from "./blob_refs.ts";
 import { jobKey } from "../jobs/job_store.ts";
 import { type RegistryDeps } from "./deps.ts";
-import { isUuid } from "../db/uuid.ts";
 import { now } from "../db/timestamp.ts";
 
 /** Creates a manifest in `DRAFT`. */
@@ -58,15 +58,8 @@ export async function listManifests(
 }
 
 /** The manifest `id`, or a 404. */
-export async function getManifest(
-  db: Db,
-  id: string,
-): Promise<ManifestRow> {
-  const row = isUuid(id)
-    ? await db.selectFrom("manifests").selectAll().where("id", "=", id).executeTakeFirst()
-    : undefined;
-  if (!row) throw notFound("Manifest", id);
-  return row;
+export function getManifest(db: Db, id: string): Promise<ManifestRow> {
+  return getById(db, "manifests", "Manifest", id);
 }
 
 /**

@@ -11,7 +11,8 @@
 import { AppError, conflict, invalid } from "../errors.ts";
 import type { AssetRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
-import { contentKey, sha256Hex } from "../storage/blob_store.ts";
+import { contentKey } from "../storage/blob_store.ts";
+import { sha256Hex } from "../storage/sha256.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../imaging/image_service.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { type RegistryDeps } from "./deps.ts";

@@ -29,12 +29,6 @@ export function assertBlobKey(key: string): void {
   }
 }
 
-/** Hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The key of content-addressed bytes: `blobs/ab/cdef…` by SHA-256 (SPEC §3). */
 export function contentKey(sha256: string): string {
   return `blobs/${sha256.slice(0, 2)}/${sha256.slice(2)}`;

@@ -4,13 +4,13 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
+import { getById } from "../db/get_by_id.ts";
 import type { ProjectsTable } from "../db/tables.ts";
 import type { AspectRatio, ProjectStatus } from "../db/vocabulary.ts";
 import type { StyleGuide } from "./schemas.ts";
 import type { Selectable } from "kysely";
-import { AppError, conflict, invalid, notFound } from "../errors.ts";
+import { AppError, conflict, invalid } from "../errors.ts";
 import { latestJobFor } from "../jobs/job_store.ts";
-import { isUuid } from "../db/uuid.ts";
 import { now } from "../db/timestamp.ts";
 import { getManifest } from "../registry/manifests.ts";
 
@@ -111,12 +111,8 @@ export async function listProjects(db: Db, manifestId?: string): Promise<Project
 }
 
 /** The project `id`, or a 404. */
-export async function getProject(db: Db, id: string): Promise<ProjectRow> {
-  const row = isUuid(id)
-    ? await db.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst()
-    : undefined;
-  if (!row) throw notFound("Project", id);
-  return row;
+export function getProject(db: Db, id: string): Promise<ProjectRow> {
+  return getById(db, "projects", "Project", id);
 }
 
 /** Deletes a project and its storyboard; refused while a storyboard is being generated. */

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { parseJsonList } from "../db/json_list.ts";
 
 /** The fields of an asset the registry reads. */
 export interface RegistryAsset {
@@ -224,19 +225,10 @@ function uploadOf(asset: RegistryAsset, byId: ReadonlyMap<string, RegistryAsset>
 
 function userNotes(asset: RegistryAsset): string[] {
   const notes: string[] = [];
-  const tags = parseList(asset.user_tags);
+  const tags = parseJsonList(asset.user_tags);
   if (tags.length > 0) notes.push(`user tags: ${tags.join(", ")}`);
   if (asset.description?.trim()) notes.push(`user note: ${shorten(asset.description, 120)}`);
   return notes;
-}
-
-function parseList(json: string): string[] {
-  try {
-    const value = JSON.parse(json);
-    return Array.isArray(value) ? value.filter((item) => typeof item === "string") : [];
-  } catch {
-    return [];
-  }
 }
 
 function oneLine(text: string): string {

@@ -8,6 +8,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { sha256Hex } from "../../src/storage/sha256.ts";
 
 /** One request the fake received, as parsed. Times are `Date.now()` milliseconds. */
 export interface RecordedRequest {
@@ -79,12 +80,6 @@ export function firstCallOfEachImage(first: Behaviour, then: Behaviour = B.ok())
 /** Plan: `behaviour` for the image with this SHA-256 hex (see {@link sha256Hex}), else `other`. */
 export function forImage(hash: string, behaviour: Behaviour, other: Behaviour = B.ok()): Plan {
   return (request) => request.imageHash === hash ? behaviour : other;
-}
-
-/** SHA-256 hex of bytes: the `imageHash` the fake gives a request carrying these bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The reverse-prompt shape of SPEC §7.1, as the default responder fills it. */

@@ -35,9 +35,9 @@ import {
   type FakeGemini,
   firstCallOfEachImage,
   forImage,
-  sha256Hex,
   startFakeGemini,
 } from "./fake_gemini.ts";
+import { sha256Hex } from "../../src/storage/sha256.ts";
 
 const MODEL = "gemini-2.5-flash";
 const PNG = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10, 1, 2, 3, 4, 5]);

@@ -12,7 +12,8 @@ import type { ContactSheetCell } from "../../imaging/contact_sheet.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../../imaging/image_service.ts";
 import { thumbnailBlobKey } from "../../registry/blob_refs.ts";
 import { getManifest } from "../../registry/manifests.ts";
-import { type BlobStore, contentKey, sha256Hex } from "../../storage/blob_store.ts";
+import { type BlobStore, contentKey } from "../../storage/blob_store.ts";
+import { sha256Hex } from "../../storage/sha256.ts";
 import type { WorkerPool } from "../../workers/pool.ts";
 import { manifestAssets } from "../context.ts";
 

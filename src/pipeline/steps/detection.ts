@@ -8,12 +8,14 @@
  *
  * @module
  */
+import { capitalise } from "../../text.ts";
 import type { Transaction } from "kysely";
 import type { AssetRow, Database } from "../../db/tables.ts";
 import { now } from "../../db/timestamp.ts";
 import { touchManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
-import { contentKey, sha256Hex } from "../../storage/blob_store.ts";
+import { contentKey } from "../../storage/blob_store.ts";
+import { sha256Hex } from "../../storage/sha256.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
 import { analyzeImage } from "../../vision/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
@@ -178,10 +180,6 @@ function cropName(crop: PlannedCrop, upload: AssetRow): string {
     ? "Person"
     : capitalise(crop.detectionClass);
   return `${what} in ${upload.name}`.slice(0, 200);
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function round(value: number, digits: number): number {

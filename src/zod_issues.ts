@@ -1,0 +1,32 @@
+/**
+ * Turning zod's validation issues into sentences: every place that reports invalid input
+ * (requests, WebSocket messages, environment variables, catalogs, LLM answers) words its
+ * problems the same way.
+ *
+ * @module
+ */
+
+/** The part of a zod issue that is reported. */
+export interface Issue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** The dotted path of an issue (`scenes.0.asset_tag`); empty at the top level. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.map(String).join(".");
+}
+
+/**
+ * One line per issue, `path: message`, or the message alone at the top level. `pathOf` may
+ * name a path better, e.g. with the name of the catalog entry it points into.
+ */
+export function describeIssues(
+  issues: readonly Issue[],
+  pathOf: (path: readonly PropertyKey[]) => string = issuePath,
+): string[] {
+  return issues.map((issue) => {
+    const where = pathOf(issue.path);
+    return where ? `${where}: ${issue.message}` : issue.message;
+  });
+}
