@@ -8,9 +8,9 @@
  *
  * @module
  */
+import type { EnginePool } from "../engine/engine_pool.ts";
 import type { NamedColour, PixelStats } from "../imaging/pixel_stats.ts";
 import type { AssetType } from "../registry/vocabulary.ts";
-import type { WorkerPool } from "../workers/pool.ts";
 import {
   type ReversePrompt,
   type ReversePromptInput,
@@ -22,7 +22,7 @@ import {
 /** How a {@linkcode LocalAnalyzer} is built. */
 export interface LocalAnalyzerOptions {
   /** The pool whose workers decode and measure images (`image.stats`). */
-  readonly pool: WorkerPool;
+  readonly pool: EnginePool;
   /** Calls in flight; defaults to the pool's size, as each call holds one worker. */
   readonly concurrency?: number;
 }
@@ -31,7 +31,7 @@ export interface LocalAnalyzerOptions {
 export class LocalAnalyzer implements ReversePromptProvider {
   readonly name = "local" as const;
   readonly concurrency: number;
-  readonly #pool: WorkerPool;
+  readonly #pool: EnginePool;
 
   constructor(options: LocalAnalyzerOptions) {
     this.#pool = options.pool;
@@ -47,9 +47,7 @@ export class LocalAnalyzer implements ReversePromptProvider {
     signal?.throwIfAborted();
     // The copy is moved to the worker; the caller keeps its own bytes intact.
     const copy = input.bytes.slice();
-    const stats = await this.#pool.run<PixelStats>("image.stats", { bytes: copy }, [
-      copy.buffer,
-    ]);
+    const stats = await this.#pool.run("image.stats", { bytes: copy }, [copy.buffer]);
     signal?.throwIfAborted();
     return { output: ReversePromptOutput.parse(describeFromStats(input, stats)) };
   }

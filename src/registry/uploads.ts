@@ -12,7 +12,7 @@ import { AppError, conflict, invalid } from "../errors.ts";
 import type { AssetRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
 import { contentKey, sha256Hex } from "../storage/blob_store.ts";
-import { DEFAULT_THUMBNAIL_SIZE } from "../imaging/image_service.ts";
+import { DEFAULT_THUMBNAIL_SIZE } from "../engine/image_service.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { now, type RegistryDeps } from "./deps.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";

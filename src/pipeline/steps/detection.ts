@@ -15,7 +15,7 @@ import { touchManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { contentKey, sha256Hex } from "../../storage/blob_store.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
-import { analyzeImage } from "../../vision/vision_client.ts";
+import { analyzeImage } from "../../engine/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
 import { planCrops, type PlannedCrop } from "../crop_plan.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
