@@ -17,6 +17,7 @@ serveWorker<EngineOps, EngineInit>(async (init) => {
   const imaging = await loadImaging({ fonts: init?.fonts });
   const vision = init?.vision ? await loadVision(init.vision) : null;
   if (!vision) return imaging;
+  // With every engine loaded the worker serves the whole map: a missing handler won't compile.
   const handlers: Handlers<EngineOps> = { ...imaging.handlers, ...vision.handlers };
   return { engines: [...imaging.engines, ...vision.engines], handlers };
 });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Handlers } from "../workers/protocol.ts";
+import type { LoadedEngine } from "../workers/protocol.ts";
 import { composeContactSheet, type ContactSheetRequest, registerFonts } from "./contact_sheet.ts";
 import { type FontFiles, readFontFiles } from "./fonts.ts";
 import {
@@ -54,10 +54,7 @@ export interface ImagingInit {
 }
 
 /** Loads magick-wasm and the fonts; returns the engine names and the image handlers. */
-export async function loadImaging(init: ImagingInit = {}): Promise<{
-  engines: readonly string[];
-  handlers: Handlers<ImageOps>;
-}> {
+export async function loadImaging(init: ImagingInit = {}): Promise<LoadedEngine<ImageOps>> {
   await initMagick();
   // Fonts are not listed in `engines`: /readyz reports everything there but magick as a model.
   if (init.fonts) registerFonts(await readFontFiles(init.fonts));

@@ -13,7 +13,7 @@ import type { VisionModels } from "./vision_models.ts";
 import { type Box, padBox, pixelBox } from "./geometry.ts";
 import type { RgbImage } from "../imaging/raster.ts";
 import { syntheticInput } from "./tensor_runner.ts";
-import type { Handlers } from "../workers/protocol.ts";
+import type { LoadedEngine } from "../workers/protocol.ts";
 
 /** Which models a worker loads (paths on disk), by role. */
 export type VisionInit = VisionModels;
@@ -88,12 +88,7 @@ export interface VisionOps {
  * Loads the models named in `init`; returns the engine names and their handlers, or null when
  * `init` names no model (the worker then offers no vision operation).
  */
-export async function loadVision(init: VisionInit): Promise<
-  {
-    engines: readonly string[];
-    handlers: Handlers<VisionOps>;
-  } | null
-> {
+export async function loadVision(init: VisionInit): Promise<LoadedEngine<VisionOps> | null> {
   if (Object.keys(init).length === 0) return null;
   // ORT is imported only here, inside a worker, and only when a model is configured.
   const { loadVisionComponents } = await import("./adapters.ts");

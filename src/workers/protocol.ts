@@ -45,6 +45,13 @@ export type Handler<Spec extends OpSpec> = (
 /** The worker side of an ops map: one handler per operation, each typed by the map. */
 export type Handlers<Ops extends OpsMap<Ops>> = { readonly [Op in keyof Ops]: Handler<Ops[Op]> };
 
+/** An engine loaded inside a worker: the names it reports and a handler for each of its ops. */
+export interface LoadedEngine<Ops extends OpsMap<Ops>> {
+  /** Names reported to the pool (`/readyz` lists them). */
+  readonly engines: readonly string[];
+  readonly handlers: Handlers<Ops>;
+}
+
 /** Sent once to every worker when it starts, with the pool's `init` data. */
 export interface InitMessage {
   readonly type: "init";
