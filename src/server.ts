@@ -28,7 +28,7 @@ import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
 import { manifestJobHandler, onManifestJobFailed } from "./pipeline/process_manifest.ts";
 import { topicSnapshot } from "./pipeline/processing.ts";
 import type { JobRow } from "./db/tables.ts";
-import { GeminiStoryboardWriter } from "./llm/gemini_storyboard.ts";
+import { GeminiStoryboardWriter } from "./storyboard/gemini_writer.ts";
 import { onStoryboardJobFailed, storyboardJobHandler } from "./storyboard/generate.ts";
 import type { StoryboardWriter } from "./storyboard/writer.ts";
 
