@@ -1,5 +1,5 @@
 /**
- * The local reverse-prompt provider (SPEC §7.3): deterministic text from what the pixels
+ * The local reverse-prompt provider: deterministic text from what the pixels
  * and the detectors actually show. Always available, no network, and honest about its
  * limits: it names colours, framing, light and sharpness, never age, gender or mood.
  *

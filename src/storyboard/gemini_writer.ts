@@ -1,5 +1,5 @@
 /**
- * Storyboards written by Gemini (SPEC §8), through the same {@linkcode GeminiClient} as
+ * Storyboards written by Gemini, through the same {@linkcode GeminiClient} as
  * reverse prompting: the response schema is the project's enum-constrained storyboard
  * schema, and the answer is parsed with the plain schema so that a tag outside the registry
  * reaches the server's validation (and its repair round-trip) instead of a blind retry.

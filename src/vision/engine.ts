@@ -18,7 +18,7 @@ import type { LoadedEngine } from "../workers/protocol.ts";
 /** Which models a worker loads (paths on disk), by role. */
 export type VisionInit = VisionModels;
 
-/** Padding added on every side of a crop, as a fraction of the box (SPEC §5.2). */
+/** Padding added on every side of a crop, as a fraction of the box. */
 export const CROP_PADDING = Object.freeze({ face: 0.3, object: 0.1 });
 
 /** A padded crop cut from the upright image. */
