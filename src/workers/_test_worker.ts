@@ -24,8 +24,6 @@ export interface TestOps {
 
 /** What a test pool may send at start. */
 export interface TestInit {
-  /** Engine names to report as loaded; defaults to `["test"]`. */
-  readonly engines?: readonly string[];
   /** Makes start fail with this message, as an engine that cannot load would. */
   readonly failStart?: string;
 }
@@ -33,7 +31,7 @@ export interface TestInit {
 serveWorker<TestOps, TestInit>((init) => {
   if (init?.failStart) return Promise.reject(new Error(init.failStart));
   return Promise.resolve({
-    engines: init?.engines ?? ["test"],
+    engines: ["test"],
     handlers: {
       "test.echo": (payload) => ({ result: payload }),
       // Lets tests prove that a crash fails only the task that caused it.
