@@ -19,12 +19,12 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { fixturePhoto } from "../tests/fixtures/photos.ts";
 import { loadConfig } from "../src/config.ts";
-import type { AnalyzeRequest, ImageAnalysis, TimeModelRequest } from "../src/vision/engine.ts";
+import { type EnginePool, startEnginePool } from "../src/engine/engine_pool.ts";
+import type { AnalyzeRequest, TimeModelRequest } from "../src/vision/engine.ts";
 import { loadModelCatalog, modelPath } from "../src/vision/model_catalog.ts";
 import { ORT_THREADS } from "../src/vision/ort_runner.ts";
 import { visionInitFromCatalog } from "../src/vision/vision_init.ts";
 import type { VisionModels } from "../src/vision/vision_models.ts";
-import { WorkerPool } from "../src/workers/pool.ts";
 import { summarize } from "./bench/stats.ts";
 
 const PHOTOS = [
@@ -35,7 +35,6 @@ const PHOTOS = [
   "sample5.jpg",
   "sample6.jpg",
 ];
-const WORKER = new URL("../src/workers/worker_main.ts", import.meta.url);
 
 const args = parseArgs({
   args: Deno.args,
@@ -64,9 +63,9 @@ function peakRssMb(): number {
 async function withPool<T>(
   size: number,
   vision: VisionModels,
-  use: (pool: WorkerPool) => Promise<T>,
+  use: (pool: EnginePool) => Promise<T>,
 ): Promise<T> {
-  const pool = new WorkerPool({ size, script: WORKER, name: "bench", init: { vision } });
+  const pool = startEnginePool({ size, name: "bench", init: { vision } });
   try {
     await pool.ready();
     return await use(pool);
@@ -104,7 +103,7 @@ for (const vision of alternatives) {
         warmup: 3,
         runs: RUNS,
       };
-      wasm[name] = await pool.run<number[]>("vision.time_model", request);
+      wasm[name] = await pool.run("vision.time_model", request);
       engineOf[name] = engine;
     }
   });
@@ -116,7 +115,7 @@ const withCrops: number[] = [];
 const stages: Record<string, number[]> = {};
 let facesPerPhoto: number[] = [];
 await withPool(1, defaults, async (pool) => {
-  const analyze = (request: AnalyzeRequest) => pool.run<ImageAnalysis>("vision.analyze", request);
+  const analyze = (request: AnalyzeRequest) => pool.run("vision.analyze", request);
   await analyze({ bytes: photos[0] }); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     progress(`end to end, round ${round + 1} of ${ROUNDS}`);

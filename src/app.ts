@@ -20,18 +20,18 @@ import { processingRoutes } from "./api/routes/processing.ts";
 import { projectRoutes } from "./api/routes/projects.ts";
 import type { WebSocketEndpoint } from "./api/ws.ts";
 import type { EventHub } from "./events/event_hub.ts";
-import type { ImageService } from "./imaging/image_service.ts";
+import type { ImageService } from "./engine/image_service.ts";
 import type { JobRunner } from "./jobs/job_runner.ts";
 import type { BlobStore } from "./storage/blob_store.ts";
 import type { StoryboardWriter } from "./storyboard/writer.ts";
-import type { WorkerPool } from "./workers/pool.ts";
+import type { EnginePool } from "./engine/engine_pool.ts";
 
 /** Everything the app is made of. */
 export interface Services {
   readonly config: Config;
   readonly db: Db;
   readonly blobs: BlobStore;
-  readonly pool: WorkerPool;
+  readonly pool: EnginePool;
   readonly images: ImageService;
   readonly hub: EventHub;
   readonly runner: JobRunner;

@@ -6,8 +6,16 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { describeIssues } from "./zod_issues.ts";
 import { z } from "zod";
+
+/**
+ * Where model and font files are written and loaded from: the repository's `models/` folder.
+ * Kept here, below every folder that reads it, so the font catalog (imaging) and the model
+ * catalog (vision) share it without importing each other.
+ */
+export const DEFAULT_MODELS_DIR = fileURLToPath(new URL("../models/", import.meta.url));
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);

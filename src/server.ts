@@ -9,10 +9,10 @@ import type { Hono } from "hono";
 import { type Config, ConfigError } from "./config.ts";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.ts";
 import { createApp, type Services } from "./app.ts";
-import { ImageService } from "./imaging/image_service.ts";
+import { ImageService } from "./engine/image_service.ts";
 import { log, redactSecret, setLogLevel } from "./log.ts";
 import { LocalBlobStore } from "./storage/blob_store.ts";
-import { WorkerPool } from "./workers/pool.ts";
+import { type EnginePool, startEnginePool } from "./engine/engine_pool.ts";
 import { visionInitFromCatalog } from "./vision/vision_init.ts";
 import { createWebSocketEndpoint } from "./api/ws.ts";
 import { EventHub } from "./events/event_hub.ts";
@@ -66,13 +66,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await ensureWritable(config.dataDir);
 
   const db: Db = openDatabase(databasePath(config.dataDir));
-  let pool: WorkerPool | undefined;
+  let pool: EnginePool | undefined;
   try {
     const applied = await migrateToLatest(db);
     if (applied.length > 0) log.info("Database migrated.", { applied });
-    pool = new WorkerPool({
+    pool = startEnginePool({
       size: config.workers,
-      script: new URL("./workers/worker_main.ts", import.meta.url),
       name: "engine",
       init: {
         vision: await visionInitFromCatalog({
@@ -174,7 +173,7 @@ function storyboardWriter(config: Config): StoryboardWriter | null {
 }
 
 /** The provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §7): Gemini with a key, else local. */
-function reversePromptProvider(config: Config, pool: WorkerPool): ReversePromptProvider {
+function reversePromptProvider(config: Config, pool: EnginePool): ReversePromptProvider {
   if (activeProvider(config) === "gemini" && config.geminiApiKey) {
     return new GeminiProvider({
       apiKey: config.geminiApiKey,

@@ -1,5 +1,5 @@
 /**
- * The contact sheet (SPEC §5.4): one JPEG showing every asset of a manifest as a numbered,
+ * The contact sheet: one JPEG showing every asset of a manifest as a numbered,
  * labelled thumbnail, for people and LLMs to refer to assets by number and tag.
  *
  * Runs inside pool workers (magick-wasm). The layout is plain numbers ({@linkcode

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { MagickColor, MagickFormat, MagickImage } from "@imagemagick/magick-wasm";
 import { fixturePhoto } from "../../tests/fixtures/photos.ts";
 import { imageSize } from "../../tests/fixtures/image_size.ts";
-import { WorkerPool } from "../workers/pool.ts";
 import {
   composeContactSheet,
   CONTACT_SHEET_LAYOUT as L,
@@ -11,7 +10,6 @@ import {
   MAX_CONTACT_SHEET_CELLS,
   registerFonts,
 } from "./contact_sheet.ts";
-import { composeContactSheetIn } from "./contact_sheet_client.ts";
 import { fontPaths, readFontFiles } from "./fonts.ts";
 import { initMagick } from "./magick_ops.ts";
 
@@ -214,41 +212,4 @@ Deno.test("too many cells is an error that says what to do", () => {
     tag: null,
   }));
   assert.throws(() => composeContactSheet({ cells }), /at most \d+ images .*split the assets/);
-});
-
-const WORKER = new URL("../workers/worker_main.ts", import.meta.url);
-
-Deno.test("through a worker pool: the sheet comes back and the caller's bytes stay usable", async () => {
-  const pool = new WorkerPool({
-    size: 1,
-    script: WORKER,
-    name: "contact-sheet-test",
-    init: { fonts: await fontPaths() },
-  });
-  try {
-    await pool.ready();
-    const cells = demoCells();
-    const jpeg = await composeContactSheetIn(pool, { subtitle: "Pool test", cells });
-    assert.deepEqual(imageSize(jpeg), { format: "jpeg", ...contactSheetSize(cells.length) });
-    assert.deepEqual(cells.map((cell) => cell.bytes!.length), DEMO.map((bytes) => bytes.length));
-    const withNull = await composeContactSheetIn(pool, {
-      cells: [{ bytes: null, name: "None", assetType: "OTHER", tag: null }],
-    });
-    assert.deepEqual(imageSize(withNull), { format: "jpeg", ...contactSheetSize(1) });
-  } finally {
-    pool.close();
-  }
-});
-
-Deno.test("a pool started without fonts refuses the sheet with what to do", async () => {
-  const pool = new WorkerPool({ size: 1, script: WORKER, name: "contact-sheet-no-font" });
-  try {
-    await pool.ready();
-    await assert.rejects(
-      composeContactSheetIn(pool, { cells: [] }),
-      /font DejaVuSans, DejaVuSans-Bold is not registered .*fontPaths\(\).*deno task models/,
-    );
-  } finally {
-    pool.close();
-  }
 });

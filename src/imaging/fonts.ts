@@ -13,8 +13,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_MODELS_DIR } from "../config.ts";
 import { fileExists } from "../storage/file_exists.ts";
-import { DEFAULT_MODELS_DIR } from "../vision/model_catalog.ts";
 import { readJsonFile } from "../storage/read_json_file.ts";
 import { rejectRepeatedFields } from "../storage/unique_fields.ts";
 

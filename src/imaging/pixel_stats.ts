@@ -1,7 +1,7 @@
 /**
  * What the pixels alone say about an image: sharpness, exposure, contrast and its dominant
  * colours by name. Pure functions over {@linkcode RgbImage}, so the local reverse-prompt
- * analyzer (SPEC §7.3) can be tested without a worker; the worker only decodes.
+ * analyzer can be tested without a worker; the worker only decodes.
  *
  * Every measure is taken on a copy whose longer side is at most {@linkcode WORKING_SIZE}, so a
  * 24-megapixel upload and its 400-px thumbnail give close numbers, and the cost is bounded.

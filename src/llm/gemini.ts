@@ -1,5 +1,5 @@
 /**
- * Reverse prompting with Gemini (SPEC §7.2): type-specific instructions and the image inline
+ * Reverse prompting with Gemini: type-specific instructions and the image inline
  * with its real MIME type, answered as JSON that the zod schema validates. Timeouts, retries
  * and refused keys are handled by {@linkcode GeminiClient}; an answer that stays malformed
  * becomes that asset's `prompt_error`.

@@ -1,5 +1,5 @@
 /**
- * The instructions a remote model gets for each kind of asset (SPEC §7.1): what a generator
+ * The instructions a remote model gets for each kind of asset: what a generator
  * needs to recreate the subject, what must stay consistent across shots, and how to judge
  * the image as a reference. Written by us, plain text, no templating engine.
  *

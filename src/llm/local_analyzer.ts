@@ -1,5 +1,5 @@
 /**
- * The local reverse-prompt provider (SPEC §7.3): deterministic text from what the pixels
+ * The local reverse-prompt provider: deterministic text from what the pixels
  * and the detectors actually show. Always available, no network, and honest about its
  * limits: it names colours, framing, light and sharpness, never age, gender or mood.
  *
@@ -9,9 +9,9 @@
  * @module
  */
 import { capitalise } from "../text.ts";
+import type { EnginePool } from "../engine/engine_pool.ts";
 import type { NamedColour, PixelStats } from "../imaging/pixel_stats.ts";
 import type { AssetType } from "../db/vocabulary.ts";
-import type { WorkerPool } from "../workers/pool.ts";
 import {
   type ReversePrompt,
   type ReversePromptInput,
@@ -23,7 +23,7 @@ import {
 /** How a {@linkcode LocalAnalyzer} is built. */
 export interface LocalAnalyzerOptions {
   /** The pool whose workers decode and measure images (`image.stats`). */
-  readonly pool: WorkerPool;
+  readonly pool: EnginePool;
   /** Calls in flight; defaults to the pool's size, as each call holds one worker. */
   readonly concurrency?: number;
 }
@@ -32,7 +32,7 @@ export interface LocalAnalyzerOptions {
 export class LocalAnalyzer implements ReversePromptProvider {
   readonly name = "local" as const;
   readonly concurrency: number;
-  readonly #pool: WorkerPool;
+  readonly #pool: EnginePool;
 
   constructor(options: LocalAnalyzerOptions) {
     this.#pool = options.pool;
@@ -48,9 +48,7 @@ export class LocalAnalyzer implements ReversePromptProvider {
     signal?.throwIfAborted();
     // The copy is moved to the worker; the caller keeps its own bytes intact.
     const copy = input.bytes.slice();
-    const stats = await this.#pool.run<PixelStats>("image.stats", { bytes: copy }, [
-      copy.buffer,
-    ]);
+    const stats = await this.#pool.run("image.stats", { bytes: copy }, [copy.buffer]);
     signal?.throwIfAborted();
     return { output: ReversePromptOutput.parse(describeFromStats(input, stats)) };
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fixturePhoto } from "../../tests/fixtures/photos.ts";
 import { AppError } from "../errors.ts";
 import type { PixelStats } from "../imaging/pixel_stats.ts";
-import { WorkerPool } from "../workers/pool.ts";
+import { startEnginePool } from "../engine/engine_pool.ts";
 import { describeFromStats, type DescribeInput, LocalAnalyzer } from "./local_analyzer.ts";
 import { ReversePromptOutput } from "./provider.ts";
 
@@ -177,11 +177,7 @@ Deno.test("describeFromStats copes with an image without a notable colour", () =
 });
 
 Deno.test("LocalAnalyzer describes a demo photo through the worker pool and refuses damage", async () => {
-  const pool = new WorkerPool({
-    size: 1,
-    script: new URL("../workers/worker_main.ts", import.meta.url),
-    name: "local-analyzer-test",
-  });
+  const pool = startEnginePool({ size: 1, name: "local-analyzer-test" });
   try {
     await pool.ready();
     const analyzer = new LocalAnalyzer({ pool });

@@ -1,5 +1,5 @@
 /**
- * The reverse-prompting contract (SPEC §7.1): what every provider receives and must return.
+ * The reverse-prompting contract: what every provider receives and must return.
  * The output schema is the single source of the type, of the validation of a provider's
  * answer, and (for Gemini) of the JSON schema sent with the request.
  *

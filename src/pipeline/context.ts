@@ -11,7 +11,7 @@ import type { EventHub } from "../events/event_hub.ts";
 import type { JobControl } from "../jobs/job_runner.ts";
 import type { ReversePromptProvider } from "../llm/provider.ts";
 import type { BlobStore } from "../storage/blob_store.ts";
-import type { WorkerPool } from "../workers/pool.ts";
+import type { EnginePool } from "../engine/engine_pool.ts";
 import type { CropPlanOptions } from "./crop_plan.ts";
 import type { ProgressReporter } from "./progress.ts";
 
@@ -19,7 +19,7 @@ import type { ProgressReporter } from "./progress.ts";
 export interface PipelineDeps {
   readonly db: Db;
   readonly blobs: BlobStore;
-  readonly pool: WorkerPool;
+  readonly pool: EnginePool;
   readonly hub: EventHub;
   readonly provider: ReversePromptProvider;
   readonly faceMatchThreshold: number;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
-import type { ImageService } from "../imaging/image_service.ts";
+import type { ImageService } from "../engine/image_service.ts";
 import type { BlobStore } from "../storage/blob_store.ts";
 
 /** Dependencies of the registry's operations, passed explicitly (no globals). */

@@ -13,7 +13,7 @@ import type { AssetRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
 import { contentKey } from "../storage/blob_store.ts";
 import { sha256Hex } from "../storage/sha256.ts";
-import { DEFAULT_THUMBNAIL_SIZE } from "../imaging/image_service.ts";
+import { DEFAULT_THUMBNAIL_SIZE } from "../engine/image_service.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { type RegistryDeps } from "./deps.ts";
 import { now } from "../db/timestamp.ts";

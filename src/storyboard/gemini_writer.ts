@@ -6,9 +6,9 @@
  *
  * @module
  */
+import { GeminiClient, type GeminiClientOptions } from "../llm/gemini_client.ts";
 import { EnhancedStoryboardOutput } from "./schemas.ts";
 import type { StoryboardTurn, StoryboardWriter, WrittenStoryboard } from "./writer.ts";
-import { GeminiClient, type GeminiClientOptions } from "../llm/gemini_client.ts";
 
 /** Sampling temperature: a storyboard is creative writing, within a strict schema. */
 export const STORYBOARD_TEMPERATURE = 0.7;

@@ -1,7 +1,7 @@
 /**
  * The vision engine inside a pool worker: loads the configured ONNX models once and offers
  * `vision.analyze` — decode, orient, find faces, align and embed each, find objects, and cut
- * padded crops — as one worker operation.
+ * padded crops — as one worker operation, typed with the others by {@linkcode VisionOps}.
  *
  * @module
  */
@@ -13,11 +13,12 @@ import type { VisionModels } from "./vision_models.ts";
 import { type Box, padBox, pixelBox } from "./geometry.ts";
 import type { RgbImage } from "../imaging/raster.ts";
 import { syntheticInput } from "./tensor_runner.ts";
+import type { LoadedEngine } from "../workers/protocol.ts";
 
 /** Which models a worker loads (paths on disk), by role. */
 export type VisionInit = VisionModels;
 
-/** Padding added on every side of a crop, as a fraction of the box (SPEC §5.2). */
+/** Padding added on every side of a crop, as a fraction of the box. */
 export const CROP_PADDING = Object.freeze({ face: 0.3, object: 0.1 });
 
 /** A padded crop cut from the upright image. */
@@ -75,21 +76,27 @@ export interface TimeModelRequest {
   readonly runs: number;
 }
 
-type Outcome = { result: unknown; transfer?: Transferable[] };
+/** The vision operations of a pool worker: payload and result of each. */
+export interface VisionOps {
+  /** Faces, embeddings, objects and crops of one image. */
+  "vision.analyze": { payload: AnalyzeRequest; result: ImageAnalysis };
+  /** Milliseconds of each timed run. */
+  "vision.time_model": { payload: TimeModelRequest; result: number[] };
+}
 
-/** Loads the models named in `init`; returns the engine names and their handlers. */
-export async function loadVision(init: VisionInit): Promise<{
-  engines: readonly string[];
-  handlers: Record<string, (payload: never) => Promise<Outcome>>;
-}> {
-  if (Object.keys(init).length === 0) return { engines: [], handlers: {} };
+/**
+ * Loads the models named in `init`; returns the engine names and their handlers, or null when
+ * `init` names no model (the worker then offers no vision operation).
+ */
+export async function loadVision(init: VisionInit): Promise<LoadedEngine<VisionOps> | null> {
+  if (Object.keys(init).length === 0) return null;
   // ORT is imported only here, inside a worker, and only when a model is configured.
   const { loadVisionComponents } = await import("./adapters.ts");
   const components = await loadVisionComponents(init);
   return {
     engines: components.engines,
     handlers: {
-      "vision.analyze": async (request: AnalyzeRequest) => {
+      "vision.analyze": async (request) => {
         const result = await analyze(components, request);
         const transfer: ArrayBuffer[] = [];
         for (const item of [...result.faces, ...result.objects]) {
@@ -100,7 +107,7 @@ export async function loadVision(init: VisionInit): Promise<{
         }
         return { result, transfer };
       },
-      "vision.time_model": async (request: TimeModelRequest) => {
+      "vision.time_model": async (request) => {
         const runner = components.runners[request.engine];
         if (!runner) throw new Error(`No engine ${request.engine} is loaded in this worker.`);
         const data = syntheticInput(request.dims);

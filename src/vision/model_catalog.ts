@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_MODELS_DIR } from "../config.ts";
 import { readJsonFile } from "../storage/read_json_file.ts";
 import { rejectRepeatedFields } from "../storage/unique_fields.ts";
 
@@ -184,9 +185,6 @@ export type ModelOutputSpec = z.infer<typeof OutputSpec>;
 export const DEFAULT_CATALOG_PATH = fileURLToPath(
   new URL("../../models/models.json", import.meta.url),
 );
-
-/** Where model files are written and loaded from. */
-export const DEFAULT_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 
 /**
  * Reads and validates a catalog file, returning its entries deeply frozen in file order.

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
+import { DEFAULT_MODELS_DIR } from "../config.ts";
 import {
   ADAPTER_ROLE,
   DEFAULT_CATALOG_PATH,
-  DEFAULT_MODELS_DIR,
   loadModelCatalog,
   modelPath,
   parseModelCatalog,

@@ -1,22 +1,31 @@
 /**
- * A fixed-size pool of Deno Workers that run CPU-heavy work (image decoding now, ONNX
- * inference later) off the request thread.
+ * A fixed-size pool of Deno Workers that run CPU-heavy work off the request thread.
  *
  * Each worker holds one task at a time: its engines are single-threaded WASM, so queueing
  * in the pool is fairer than queueing inside a worker. A worker that crashes fails only the
  * task it held and is replaced.
  *
+ * The pool knows no operation: it is typed by the ops map of the worker module it starts
+ * (see {@linkcode OpsMap}), so `run` accepts only that map's op names and payloads and
+ * returns its result types.
+ *
  * @module
  */
-import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
-import type { SerializedError, TaskMessage, WorkerMessage } from "./protocol.ts";
+import {
+  deserializeError,
+  type OpName,
+  type OpsMap,
+  type PoolMessage,
+  type TaskMessage,
+  type WorkerMessage,
+} from "./protocol.ts";
 
 /** How a pool is built. */
 export interface WorkerPoolOptions {
   /** Number of workers. */
   readonly size: number;
-  /** The worker's module. */
+  /** The worker's module; it must serve the ops map the pool is typed with. */
   readonly script: URL;
   /** Used in worker names and logs. */
   readonly name?: string;
@@ -45,14 +54,8 @@ export class WorkerCrashedError extends Error {
   override name = "WorkerCrashedError";
 }
 
-/** Turns an error from a worker back into the error the main thread raises. */
-export function deserializeError(error: SerializedError): Error {
-  if (error.kind === "internal") return new Error(error.message);
-  return new AppError(error.kind, error.message, { code: error.code, details: error.details });
-}
-
-/** A pool of workers with a shared FIFO queue. */
-export class WorkerPool {
+/** A pool of workers with a shared FIFO queue, typed by the workers' ops map. */
+export class WorkerPool<Ops extends OpsMap<Ops>> {
   readonly #options: WorkerPoolOptions;
   readonly #slots: Slot[] = [];
   readonly #queue: PendingTask[] = [];
@@ -101,9 +104,13 @@ export class WorkerPool {
    *
    * @param transfer Buffers moved (not copied) to the worker; they are unusable afterwards.
    */
-  run<T>(op: string, payload: unknown, transfer: Transferable[] = []): Promise<T> {
+  run<Op extends OpName<Ops>>(
+    op: Op,
+    payload: Ops[Op]["payload"],
+    transfer: Transferable[] = [],
+  ): Promise<Ops[Op]["result"]> {
     if (this.#closed) return Promise.reject(new Error("The worker pool is closed."));
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<Ops[Op]["result"]>((resolve, reject) => {
       this.#queue.push({
         id: this.#nextId++,
         op,
@@ -204,7 +211,8 @@ export class WorkerPool {
       replace(0);
     };
 
-    worker.postMessage({ type: "init", init: this.#options.init ?? null });
+    const init: PoolMessage = { type: "init", init: this.#options.init ?? null };
+    worker.postMessage(init);
     return slot;
   }
 

@@ -7,13 +7,13 @@
 import { Hono } from "hono";
 import { sql } from "kysely";
 import type { Db } from "../../db/database.ts";
-import type { WorkerPool } from "../../workers/pool.ts";
+import type { EnginePool } from "../../engine/engine_pool.ts";
 import { buildOpenApi } from "../openapi.ts";
 
 /** What the service routes report on. */
 export interface ServiceDeps {
   readonly db: Db;
-  readonly pool: WorkerPool;
+  readonly pool: EnginePool;
   readonly authRequired: boolean;
   readonly reversePromptProvider: "gemini" | "local";
   /** Who writes storyboards; null when no LLM is configured (generation answers 503). */

@@ -7,14 +7,14 @@
  */
 import type { Db } from "../../db/database.ts";
 import type { AssetRow } from "../../db/tables.ts";
-import { composeContactSheetIn } from "../../imaging/contact_sheet_client.ts";
+import { composeContactSheetIn } from "../../engine/contact_sheet_client.ts";
 import type { ContactSheetCell } from "../../imaging/contact_sheet.ts";
-import { DEFAULT_THUMBNAIL_SIZE } from "../../imaging/image_service.ts";
+import { DEFAULT_THUMBNAIL_SIZE } from "../../engine/image_service.ts";
 import { thumbnailBlobKey } from "../../registry/blob_refs.ts";
 import { getManifest } from "../../registry/manifests.ts";
 import { type BlobStore, contentKey } from "../../storage/blob_store.ts";
 import { sha256Hex } from "../../storage/sha256.ts";
-import type { WorkerPool } from "../../workers/pool.ts";
+import type { EnginePool } from "../../engine/engine_pool.ts";
 import { manifestAssets } from "../context.ts";
 
 /** The URL a manifest's contact sheet is served at. */
@@ -29,7 +29,7 @@ export function contactSheetUrl(manifestId: string): string {
  * @returns How many cells the sheet has.
  */
 export async function buildContactSheet(
-  deps: { db: Db; blobs: BlobStore; pool: WorkerPool },
+  deps: { db: Db; blobs: BlobStore; pool: EnginePool },
   manifestId: string,
   withCrops: boolean,
 ): Promise<number> {

@@ -17,7 +17,7 @@ import { assetToJson } from "../../registry/serialize.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { sha256Hex } from "../../storage/sha256.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
-import { analyzeImage } from "../../vision/vision_client.ts";
+import { analyzeImage } from "../../engine/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
 import { planCrops, type PlannedCrop } from "../crop_plan.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";

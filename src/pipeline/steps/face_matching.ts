@@ -13,7 +13,7 @@ import type { Transaction } from "kysely";
 import type { AssetRow, Database, IdentityRow } from "../../db/tables.ts";
 import { now } from "../../db/timestamp.ts";
 import { contentKey } from "../../storage/blob_store.ts";
-import { analyzeImage } from "../../vision/vision_client.ts";
+import { analyzeImage } from "../../engine/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
 import { clusterFaces } from "../clustering.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";

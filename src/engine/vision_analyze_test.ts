@@ -7,11 +7,11 @@ import { type IMagickImage, MagickFormat, MagickImage } from "@imagemagick/magic
 import { fixturePhoto } from "../../tests/fixtures/photos.ts";
 import reference from "../../tests/fixtures/reference/face_boxes.json" with { type: "json" };
 import { initMagick } from "../imaging/magick_ops.ts";
-import { WorkerPool } from "../workers/pool.ts";
-import type { AnalyzedFace, AnalyzeRequest, ImageAnalysis } from "./engine.ts";
-import { cosineSimilarity } from "./face_embedder.ts";
-import { area, type Box, iou } from "./geometry.ts";
-import { visionInitFromCatalog } from "./vision_init.ts";
+import type { AnalyzedFace, AnalyzeRequest, ImageAnalysis } from "../vision/engine.ts";
+import { cosineSimilarity } from "../vision/face_embedder.ts";
+import { area, type Box, iou } from "../vision/geometry.ts";
+import { visionInitFromCatalog } from "../vision/vision_init.ts";
+import { startEnginePool } from "./engine_pool.ts";
 
 const PHOTOS = Object.keys(reference.photos);
 const THRESHOLD = 0.45;
@@ -43,13 +43,8 @@ function transformed(bytes: Uint8Array, change: (image: IMagickImage) => void): 
 Deno.test("vision.analyze on the six demo photos", async (t) => {
   await initMagick();
   const vision = await visionInitFromCatalog();
-  const pool = new WorkerPool({
-    size: 1,
-    script: new URL("../workers/worker_main.ts", import.meta.url),
-    name: "vision-test",
-    init: { vision },
-  });
-  const analyze = (request: AnalyzeRequest) => pool.run<ImageAnalysis>("vision.analyze", request);
+  const pool = startEnginePool({ size: 1, name: "vision-test", init: { vision } });
+  const analyze = (request: AnalyzeRequest) => pool.run("vision.analyze", request);
   try {
     await pool.ready();
     assert.deepEqual(pool.stats().engines.filter((name) => name !== "magick").sort(), [
@@ -199,17 +194,12 @@ Deno.test("the BlazeFace adapter (FACE_DETECTOR=blazeface_back_256) finds the sa
     objectDetector: "none",
   });
   assert.equal(vision.objectDetector, undefined);
-  const pool = new WorkerPool({
-    size: 1,
-    script: new URL("../workers/worker_main.ts", import.meta.url),
-    name: "blazeface-test",
-    init: { vision },
-  });
+  const pool = startEnginePool({ size: 1, name: "blazeface-test", init: { vision } });
   try {
     await pool.ready();
     assert.ok(pool.stats().engines.includes("faces:blazeface_back_256"));
     for (const [file, expected] of Object.entries(reference.photos)) {
-      const result = await pool.run<ImageAnalysis>("vision.analyze", {
+      const result = await pool.run("vision.analyze", {
         bytes: await fixturePhoto(file),
         embeddings: false,
         crops: false,

@@ -3,18 +3,18 @@
  *
  * @module
  */
-import type { WorkerPool } from "../workers/pool.ts";
-import type { AnalyzeRequest, ImageAnalysis } from "./engine.ts";
+import type { AnalyzeRequest, ImageAnalysis } from "../vision/engine.ts";
+import type { EnginePool } from "./engine_pool.ts";
 
 /**
  * Analyses an image in a worker. `bytes` is moved to the worker (it is unusable afterwards):
  * callers pass bytes they just read from storage.
  */
 export function analyzeImage(
-  pool: WorkerPool,
+  pool: EnginePool,
   bytes: Uint8Array,
   options: Omit<AnalyzeRequest, "bytes"> = {},
 ): Promise<ImageAnalysis> {
   const request: AnalyzeRequest = { ...options, bytes };
-  return pool.run<ImageAnalysis>("vision.analyze", request, [bytes.buffer as ArrayBuffer]);
+  return pool.run("vision.analyze", request, [bytes.buffer as ArrayBuffer]);
 }

@@ -3,20 +3,20 @@
  *
  * @module
  */
-import type { WorkerPool } from "../workers/pool.ts";
-import type { InspectedImage } from "./magick_ops.ts";
+import type { InspectedImage } from "../imaging/magick_ops.ts";
+import type { EnginePool } from "./engine_pool.ts";
 
-export type { InspectedImage } from "./magick_ops.ts";
+export type { InspectedImage } from "../imaging/magick_ops.ts";
 
 /** Side of the thumbnail made at upload time (also the default served size). */
 export const DEFAULT_THUMBNAIL_SIZE = 256;
 
 /** Image work delegated to the worker pool. */
 export class ImageService {
-  readonly #pool: WorkerPool;
+  readonly #pool: EnginePool;
   readonly #maxPixels: number;
 
-  constructor(pool: WorkerPool, options: { maxPixels: number }) {
+  constructor(pool: EnginePool, options: { maxPixels: number }) {
     this.#pool = pool;
     this.#maxPixels = options.maxPixels;
   }
@@ -27,7 +27,7 @@ export class ImageService {
    */
   inspect(bytes: Uint8Array): Promise<InspectedImage> {
     const copy = bytes.slice();
-    return this.#pool.run<InspectedImage>(
+    return this.#pool.run(
       "image.inspect",
       { bytes: copy, maxPixels: this.#maxPixels, thumbnailSize: DEFAULT_THUMBNAIL_SIZE },
       [copy.buffer],
@@ -37,6 +37,6 @@ export class ImageService {
   /** A JPEG thumbnail whose longer side is `size` pixels. */
   thumbnail(bytes: Uint8Array, size: number): Promise<Uint8Array> {
     const copy = bytes.slice();
-    return this.#pool.run<Uint8Array>("image.thumbnail", { bytes: copy, size }, [copy.buffer]);
+    return this.#pool.run("image.thumbnail", { bytes: copy, size }, [copy.buffer]);
   }
 }

@@ -3,17 +3,17 @@
  *
  * @module
  */
-import type { WorkerPool } from "../workers/pool.ts";
-import type { ContactSheetRequest } from "./contact_sheet.ts";
+import type { ContactSheetRequest } from "../imaging/contact_sheet.ts";
+import type { EnginePool } from "./engine_pool.ts";
 
-export type { ContactSheetCell, ContactSheetRequest } from "./contact_sheet.ts";
+export type { ContactSheetCell, ContactSheetRequest } from "../imaging/contact_sheet.ts";
 
 /**
  * Composes the sheet in a worker of `pool` (started with `init.fonts`) and returns its JPEG.
  * Each cell's bytes are copied before they are transferred, so the caller's buffers stay usable.
  */
 export function composeContactSheetIn(
-  pool: WorkerPool,
+  pool: EnginePool,
   request: ContactSheetRequest,
 ): Promise<Uint8Array> {
   const transfer: ArrayBuffer[] = [];
@@ -24,5 +24,5 @@ export function composeContactSheetIn(
     return { bytes: copy, name, assetType, tag };
   });
   const { title, subtitle } = request;
-  return pool.run<Uint8Array>("contact_sheet.compose", { title, subtitle, cells }, transfer);
+  return pool.run("contact_sheet.compose", { title, subtitle, cells }, transfer);
 }

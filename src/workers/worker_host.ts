@@ -1,0 +1,84 @@
+/**
+ * The worker side of the pool protocol, shared by every worker module: waits for `init`,
+ * starts the module's engines, says `ready`, then runs tasks one at a time by looking up
+ * their `op` in the module's handlers.
+ *
+ * Workers never spawn workers: ORT replaces `globalThis.Worker` when it loads, so a worker
+ * module must not rely on starting its own.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import {
+  type Handler,
+  type Handlers,
+  type OpsMap,
+  type OpSpec,
+  type PoolMessage,
+  type ResultMessage,
+  serializeError,
+} from "./protocol.ts";
+
+/** What a worker module has once started: the engines it loaded and the handlers it offers. */
+export interface StartedWorker<Ops extends OpsMap<Ops>> {
+  /** Names reported to the pool (`/readyz` lists them). */
+  readonly engines: readonly string[];
+  /**
+   * Handlers by op. An op left out (an engine that is not configured) fails its tasks as an
+   * unknown operation, exactly like a name the map does not have.
+   */
+  readonly handlers: Partial<Handlers<Ops>>;
+}
+
+/**
+ * Makes this worker answer its pool. `start` runs once, on the pool's `init` data (null when
+ * the pool was given none); if it throws, the worker reports the error instead of `ready`.
+ */
+export function serveWorker<Ops extends OpsMap<Ops>, Init>(
+  start: (init: Init | null) => Promise<StartedWorker<Ops>>,
+): void {
+  // The pool sends no task before `ready`, so this is filled before it is read.
+  let handlers: Partial<Handlers<Ops>> = {};
+
+  const begin = async (init: Init | null) => {
+    try {
+      const started = await start(init);
+      handlers = started.handlers;
+      self.postMessage({ type: "ready", ok: true, engines: started.engines });
+    } catch (error) {
+      self.postMessage({ type: "ready", ok: false, error: serializeError(error) });
+    }
+  };
+
+  self.onmessage = async (event: MessageEvent<PoolMessage>) => {
+    const message = event.data;
+    if (message.type === "init") {
+      void begin(message.init as Init | null);
+      return;
+    }
+    // The op name arrives as a plain string, so this is where the map's typing ends: the
+    // pool's `run` only sends an op with the payload the map gives it.
+    const handler = Object.hasOwn(handlers, message.op)
+      ? handlers[message.op as keyof Ops] as Handler<OpSpec> | undefined
+      : undefined;
+    let reply: ResultMessage;
+    let transfer: Transferable[] = [];
+    if (!handler) {
+      reply = {
+        type: "result",
+        id: message.id,
+        ok: false,
+        error: serializeError(new Error(`Unknown worker operation ${message.op}.`)),
+      };
+    } else {
+      try {
+        const outcome = await handler(message.payload);
+        reply = { type: "result", id: message.id, ok: true, result: outcome.result };
+        transfer = outcome.transfer ?? [];
+      } catch (error) {
+        reply = { type: "result", id: message.id, ok: false, error: serializeError(error) };
+      }
+    }
+    self.postMessage(reply, transfer);
+  };
+}
