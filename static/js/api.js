@@ -6,6 +6,129 @@
  */
 import { currentToken, requestToken } from "./auth.js";
 
+// The payloads the dashboard reads, as src/api/schemas.ts and src/api/project_schemas.ts
+// define them. Vocabularies the page loads from /openapi.json at run time (asset types,
+// categories) stay `string` here.
+
+/** @typedef {"DRAFT" | "PROCESSING" | "READY" | "ERROR"} ManifestStatus */
+/** @typedef {"DRAFT" | "GENERATING" | "READY" | "ERROR"} ProjectStatus */
+/** @typedef {{ input_tokens: number, output_tokens: number }} TokenUsage */
+
+/**
+ * A page of a list (`items`, and `total` over every page).
+ * @template T
+ * @typedef {{ items: T[], total: number }} Page
+ */
+
+/**
+ * A manifest, as the list, creating and editing return it.
+ * @typedef {object} Manifest
+ * @property {string} id
+ * @property {string} name
+ * @property {string | null} description
+ * @property {string} category
+ * @property {string[]} tags
+ * @property {ManifestStatus} status
+ * @property {string | null} contact_sheet_url
+ * @property {number} asset_count
+ * @property {string | null} error
+ * @property {number} version incremented on every content change
+ * @property {string} created_at
+ * @property {string} updated_at
+ */
+
+/**
+ * An asset: an upload, or a crop cut from one.
+ * @typedef {object} Asset
+ * @property {string} id
+ * @property {string} manifest_id
+ * @property {string} asset_type
+ * @property {string} name
+ * @property {string | null} manifest_tag e.g. CHAR_01; null until processing gives one
+ * @property {string[]} user_tags
+ * @property {string | null} description
+ * @property {"uploaded" | "extracted"} source
+ * @property {string | null} source_asset_id the upload (or person crop) it was cut from
+ * @property {"person" | "face" | "object" | null} extraction_role
+ * @property {number} sort_order
+ * @property {string | null} mime
+ * @property {number | null} width
+ * @property {number | null} height
+ * @property {string | null} reference_image_url
+ * @property {string | null} thumbnail_url
+ * @property {string | null} reverse_prompt
+ * @property {string | null} visual_description
+ * @property {number | null} quality_score 0–10
+ * @property {string | null} suggested_name
+ * @property {string | null} provider which reverse-prompt provider described it
+ * @property {string | null} detection_class
+ * @property {number | null} detection_confidence
+ * @property {number[] | null} crop_bbox `[x1, y1, x2, y2]` in the parent upload's pixels
+ * @property {boolean} is_face_crop
+ * @property {string | null} identity_id
+ * @property {boolean} has_face_embedding
+ * @property {string | null} detected_at
+ * @property {string | null} embedded_at
+ * @property {string | null} prompted_at
+ * @property {string | null} prompt_error
+ * @property {TokenUsage | null} token_usage
+ * @property {string} created_at
+ * @property {string} updated_at
+ */
+
+/**
+ * One person recognised across photos.
+ * @typedef {object} Identity
+ * @property {string} id
+ * @property {string} manifest_id
+ * @property {string | null} primary_asset_id
+ * @property {string | null} name
+ * @property {number} member_count
+ * @property {boolean} locked
+ * @property {string} created_at
+ */
+
+/**
+ * A manifest with everything in it (`GET /manifests/{id}`).
+ * @typedef {Manifest & { assets: Asset[], identities: Identity[], token_usage: TokenUsage }}
+ *   ManifestDetail
+ */
+
+/**
+ * A project (`GET /projects/{id}`).
+ * @typedef {object} Project
+ * @property {string} id
+ * @property {string} title
+ * @property {string} prompt the script
+ * @property {string | null} style
+ * @property {string} aspect_ratio
+ * @property {number} target_scene_count
+ * @property {string | null} manifest_id
+ * @property {number | null} manifest_version the manifest's version the storyboard was built on
+ * @property {ProjectStatus} status
+ * @property {import("./storyboard.js").StyleGuide | null} style_guide
+ * @property {string | null} error
+ * @property {number} scene_count scenes of the stored storyboard
+ * @property {string | null} job_id
+ * @property {string} created_at
+ * @property {string} updated_at
+ */
+
+/**
+ * A job that was queued (`POST …/process`, `POST …/storyboard`).
+ * @typedef {{ job_id: string }} JobStarted
+ */
+
+/**
+ * A reprocess that waits for a worker (202).
+ * @typedef {{ job_id: string, status: "queued" | "running" }} ReprocessQueued
+ */
+
+/**
+ * `GET /readyz`, as far as the page reads it.
+ * @typedef {{ storyboard_writer: string | null }} Readiness
+ */
+
 /** An API failure: HTTP status, the API's `error.code` and its message for a person. */
 export class ApiError extends Error {
   /**
@@ -34,6 +157,7 @@ const UNREACHABLE = "Cannot reach the server: check that Manifest Studio is runn
  */
 function errorFrom(status, statusText, text) {
   try {
+    /** @type {{ error?: { code?: string, message?: string, details?: unknown } } | null} */
     const body = JSON.parse(text);
     if (body?.error?.message) {
       return new ApiError(
@@ -51,10 +175,11 @@ function errorFrom(status, statusText, text) {
 
 /**
  * Calls `/api{path}` and returns the parsed JSON (null for 204). A 401 asks for the token and
- * retries with it.
+ * retries with it. The answer's shape depends on the path, so each caller casts it to the
+ * payload it asked for.
  * @param {string} path e.g. `/manifests`
  * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
- * @returns {Promise<any>}
+ * @returns {Promise<unknown>}
  */
 export async function api(path, options = {}) {
   const { method = "GET", body, signal } = options;
@@ -93,7 +218,7 @@ export async function api(path, options = {}) {
  * @param {string} manifestId
  * @param {File} file
  * @param {(fraction: number) => void} onProgress 0…1 of the bytes sent
- * @returns {Promise<any[]>} the assets created
+ * @returns {Promise<Asset[]>} the assets created
  */
 export async function uploadFile(manifestId, file, onProgress) {
   while (true) {
@@ -112,7 +237,7 @@ export async function uploadFile(manifestId, file, onProgress) {
  * @param {File} file
  * @param {string | null} token
  * @param {(fraction: number) => void} onProgress
- * @returns {Promise<any[]>}
+ * @returns {Promise<Asset[]>}
  */
 function sendFile(url, file, token, onProgress) {
   return new Promise((resolve, reject) => {
@@ -125,7 +250,9 @@ function sendFile(url, file, token, onProgress) {
     xhr.addEventListener("load", () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         try {
-          resolve(JSON.parse(xhr.responseText).items ?? []);
+          /** @type {{ items?: Asset[] }} */
+          const created = JSON.parse(xhr.responseText);
+          resolve(created.items ?? []);
         } catch {
           reject(new ApiError(xhr.status, "bad_response", "The server's answer was not JSON."));
         }

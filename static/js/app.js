@@ -18,6 +18,10 @@ import { loadVocabulary } from "./vocabulary.js";
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 
 /** @typedef {{ name: string, params: Record<string, string> }} Route */
+/**
+ * What a manifest or project page is given: `parse` puts the id of those routes in `params`.
+ * @typedef {{ id: string, tag?: string }} PageParams
+ */
 
 /**
  * A path segment as typed; a broken `%` escape stays as it is instead of breaking the page.
@@ -57,7 +61,7 @@ function parse(hash) {
   return { name: "missing", params: { path } };
 }
 
-/** @type {{ route: Route, cleanup: () => void, update?: (params: any) => void } | null} */
+/** @type {{ route: Route, cleanup: () => void, update?: (params: PageParams) => void } | null} */
 let current = null;
 
 function navigate() {
@@ -68,7 +72,7 @@ function navigate() {
     current.route.params.id === route.params.id
   ) {
     current.route = route;
-    current.update(route.params);
+    current.update(/** @type {PageParams} */ (route.params));
     return;
   }
   current?.cleanup();
@@ -87,7 +91,7 @@ function navigate() {
       break;
     case "manifest": {
       document.title = "Manifest · Manifest Studio";
-      const page = renderManifestPage(view, /** @type {any} */ (route.params));
+      const page = renderManifestPage(view, /** @type {PageParams} */ (route.params));
       current = { route, cleanup: page.cleanup, update: page.update };
       break;
     }
@@ -97,7 +101,10 @@ function navigate() {
       break;
     case "project":
       document.title = "Project · Manifest Studio";
-      current = { route, cleanup: renderProjectPage(view, /** @type {any} */ (route.params)) };
+      current = {
+        route,
+        cleanup: renderProjectPage(view, /** @type {PageParams} */ (route.params)),
+      };
       break;
     default:
       replace(
@@ -149,7 +156,7 @@ watchLive();
 loadVocabulary().then(() => {
   addEventListener("hashchange", navigate);
   navigate();
-}, (error) => {
+}, (/** @type {Error} */ error) => {
   replace(
     view,
     h("p", { class: "error-text", role: "alert" }, `${error.message} Reload the page.`),

@@ -10,20 +10,22 @@ import { autosave, parseTags } from "./autosave.js";
 import { h, qualityBadge } from "./dom.js";
 import { ASSET_TYPES } from "./vocabulary.js";
 
+/** @typedef {import("./api.js").Asset} Asset */
+
 /**
  * @typedef {object} CardContext
  * @property {boolean} locked the manifest is processing: edits would be refused (409)
  * @property {(identityId: string) => string | null} identityLabel e.g. "Person 2"
- * @property {(asset: any, retagged: boolean) => void} onSaved an edit was saved; the API's
+ * @property {(asset: Asset, retagged: boolean) => void} onSaved an edit was saved; the API's
  *   asset is passed, and whether its tag changed (a new type brings a new prefix)
- * @property {(asset: any) => void} onReprocess starts reprocessing (the page re-renders cards)
+ * @property {(asset: Asset) => void} onReprocess starts reprocessing (the page re-renders cards)
  * @property {Map<string, { text: string, isError?: boolean, busy?: boolean }>} notes
  *   per-asset outcome of the last reprocess; kept by the page so it survives re-rendering
  */
 
 /**
  * Builds an asset's card.
- * @param {any} asset
+ * @param {Asset} asset
  * @param {CardContext} ctx
  * @param {{ wide?: boolean }} [options] `wide` for the upload shown beside its photo
  * @returns {HTMLElement}
@@ -32,13 +34,14 @@ export function assetCard(asset, ctx, options = {}) {
   const id = asset.id;
   const saveStatus = h("span", { class: "save-status small", role: "status" });
   const saver = autosave(async (patch) => {
-    const saved = await api(`/assets/${id}`, { method: "PUT", body: patch });
+    const saved = /** @type {Asset} */ (await api(`/assets/${id}`, { method: "PUT", body: patch }));
     const retagged = saved.manifest_tag !== asset.manifest_tag;
     Object.assign(asset, saved);
     ctx.onSaved(saved, retagged);
   }, saveStatus);
 
-  const field = (/** @type {string} */ key, /** @type {string} */ label, control) =>
+  /** @param {string} key @param {string} label @param {HTMLElement} control */
+  const field = (key, label, control) =>
     h("div", { class: "field" }, h("label", { for: `${key}-${id}` }, label), control);
   const name = h("input", {
     id: `name-${id}`,
@@ -116,7 +119,8 @@ export function assetCard(asset, ctx, options = {}) {
         "a",
         {
           class: "asset-thumb",
-          href: withToken(asset.reference_image_url),
+          // Both URLs exist once the asset has an image.
+          href: withToken(/** @type {string} */ (asset.reference_image_url)),
           target: "_blank",
           rel: "noopener",
           title: "Open the full image",

@@ -8,17 +8,23 @@ import { withToken } from "./auth.js";
 import { assetCard } from "./asset_card.js";
 import { h } from "./dom.js";
 
+/** @typedef {import("./api.js").Asset} Asset */
+
 const ROLE_ORDER = { person: 0, face: 1, object: 2 };
+
+/** @typedef {{ root: Asset, crops: Asset[] }} Group an upload and the crops cut from it */
 
 /**
  * The upload each asset comes from (crops of crops included), by asset id.
- * @param {any[]} assets
- * @returns {Map<string, any>}
+ * @param {Asset[]} assets
+ * @returns {Map<string, Asset>}
  */
 function rootUploads(assets) {
   const byId = new Map(assets.map((a) => [a.id, a]));
+  /** @type {Map<string, Asset>} */
   const roots = new Map();
   for (const asset of assets) {
+    /** @type {Asset | undefined} */
     let node = asset;
     // Bounded walk: a malformed cycle must not hang the page.
     for (let i = 0; i < 10 && node?.source_asset_id; i++) node = byId.get(node.source_asset_id);
@@ -35,17 +41,19 @@ const tagNumber = (tag) => Number(tag?.match(/_(\d+)$/)?.[1] ?? Infinity);
 
 /**
  * Renders the grid.
- * @param {any[]} assets every asset of the manifest
+ * @param {Asset[]} assets every asset of the manifest
  * @param {import("./asset_card.js").CardContext} ctx
  * @returns {HTMLElement}
  */
 export function assetGrid(assets, ctx) {
   const roots = rootUploads(assets);
+  /** @type {Map<string, Group>} */
   const groups = new Map();
   for (const asset of assets) {
-    const root = roots.get(asset.id);
+    // Every asset has a root (itself at least), and the root's group is made before it is read.
+    const root = /** @type {Asset} */ (roots.get(asset.id));
     if (!groups.has(root.id)) groups.set(root.id, { root, crops: [] });
-    if (asset.id !== root.id) groups.get(root.id).crops.push(asset);
+    if (asset.id !== root.id) /** @type {Group} */ (groups.get(root.id)).crops.push(asset);
   }
   const ordered = [...groups.values()].sort((a, b) =>
     a.root.sort_order - b.root.sort_order || a.root.created_at.localeCompare(b.root.created_at)
@@ -62,8 +70,8 @@ export function assetGrid(assets, ctx) {
 
 /**
  * One photo and what was cut from it.
- * @param {any} upload
- * @param {any[]} crops
+ * @param {Asset} upload
+ * @param {Asset[]} crops
  * @param {import("./asset_card.js").CardContext} ctx
  */
 function photoGroup(upload, crops, ctx) {
@@ -112,14 +120,14 @@ function photoGroup(upload, crops, ctx) {
 /**
  * The photo with one box per crop. Boxes are positioned in percent of the photo's oriented
  * size (crop_bbox is in those pixels), so they follow the image at any displayed size.
- * @param {any} upload
- * @param {any[]} crops
+ * @param {Asset} upload
+ * @param {Asset[]} crops
  */
 function photoWithBoxes(upload, crops) {
   const { width, height } = upload;
   const boxes = width && height
     ? crops.filter((c) => Array.isArray(c.crop_bbox)).map((crop) => {
-      const [x1, y1, x2, y2] = crop.crop_bbox;
+      const [x1, y1, x2, y2] = /** @type {number[]} */ (crop.crop_bbox); // Filtered above.
       const label = crop.manifest_tag ?? crop.detection_class ?? crop.extraction_role;
       return h("button", {
         type: "button",
@@ -141,7 +149,9 @@ function photoWithBoxes(upload, crops) {
       {
         class: "photo-frame",
         // The 256 px thumbnail made at upload shows at once while the sharper one loads.
-        style: `background-image:url("${withToken(upload.thumbnail_url)}");` +
+        // Only called for an upload with a thumbnail.
+        style:
+          `background-image:url("${withToken(/** @type {string} */ (upload.thumbnail_url))}");` +
           (width && height ? `aspect-ratio:${width}/${height}` : ""),
       },
       h("img", {

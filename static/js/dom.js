@@ -25,8 +25,11 @@ export function h(tag, props = null, ...children) {
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") {
       el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
-    } else if (PROPERTIES.has(key)) /** @type {any} */ (el)[key] = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
+    } else if (PROPERTIES.has(key)) {
+      // A property by name (an input's value, an option's selected…): the caller knows its
+      // element has it.
+      /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el))[key] = value;
+    } else el.setAttribute(key, value === true ? "" : String(value));
   }
   append(el, children);
   return el;

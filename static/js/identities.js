@@ -9,11 +9,16 @@ import { api } from "./api.js";
 import { withToken } from "./auth.js";
 import { errorText, h } from "./dom.js";
 
+/**
+ * @typedef {import("./api.js").Asset} Asset
+ * @typedef {import("./api.js").Identity} Identity
+ */
+
 /** @typedef {(text: string, action: () => Promise<unknown>, success: string) => Promise<void>} Run */
 
 /**
  * "Person 2" labels in the order the server lists identities (oldest first).
- * @param {any[]} identities
+ * @param {Identity[]} identities
  * @returns {Map<string, string>}
  */
 export function identityLabels(identities) {
@@ -22,7 +27,7 @@ export function identityLabels(identities) {
 
 /**
  * Renders the identities panel.
- * @param {{ identities: any[], assets: any[], locked: boolean,
+ * @param {{ identities: Identity[], assets: Asset[], locked: boolean,
  *   note: { text: string, isError?: boolean }, onChanged: () => void }} options
  *   `note` holds the outcome of the last change; the page keeps it, so it outlives the
  *   redraw that follows every change
@@ -30,6 +35,8 @@ export function identityLabels(identities) {
  */
 export function identitiesPanel({ identities, assets, locked, note, onChanged }) {
   const labels = identityLabels(identities);
+  // Also asked for a primary_asset_id, which may be null (and then finds nothing).
+  /** @type {Map<string | null, Asset>} */
   const byId = new Map(assets.map((a) => [a.id, a]));
   const status = h("p", { class: "small", role: "status" });
   const report = (/** @type {string} */ text, isError = false) => {
@@ -73,9 +80,9 @@ export function identitiesPanel({ identities, assets, locked, note, onChanged })
 
 /**
  * One person: their faces, then merge and move controls.
- * @param {any} identity
- * @param {any[]} assets
- * @param {{ identities: any[], labels: Map<string, string>, byId: Map<string, any>,
+ * @param {Identity} identity
+ * @param {Asset[]} assets
+ * @param {{ identities: Identity[], labels: Map<string, string>, byId: Map<string | null, Asset>,
  *   locked: boolean, run: Run }} ctx
  */
 function personCard(identity, assets, { identities, labels, byId, locked, run }) {
@@ -148,7 +155,8 @@ function personCard(identity, assets, { identities, labels, byId, locked, run })
       class: "control",
       onsubmit: (/** @type {SubmitEvent} */ event) => {
         event.preventDefault();
-        const face = byId.get(faceSelect.value);
+        // The list offers only this person's faces.
+        const face = /** @type {Asset} */ (byId.get(faceSelect.value));
         const target = targetSelect.value || null;
         const tag = face?.manifest_tag ?? "The face";
         run(
@@ -214,16 +222,16 @@ function personCard(identity, assets, { identities, labels, byId, locked, run })
 }
 
 /**
- * @param {any} identity
+ * @param {Identity} identity
  * @param {Map<string, string>} labels
- * @param {Map<string, any>} byId
+ * @param {Map<string | null, Asset>} byId
  */
 function personName(identity, labels, byId) {
   const primary = byId.get(identity.primary_asset_id);
   return `${labels.get(identity.id)}${primary?.manifest_tag ? ` (${primary.manifest_tag})` : ""}`;
 }
 
-/** @param {any} asset */
+/** @param {Asset} asset */
 function describe(asset) {
   return asset.manifest_tag ? `${asset.manifest_tag}, ${asset.name}` : asset.name;
 }

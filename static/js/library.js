@@ -7,6 +7,8 @@ import { api } from "./api.js";
 import { withToken } from "./auth.js";
 import { ago, confirmDialog, debounce, errorText, h, replace, statusBadge, toast } from "./dom.js";
 
+/** @typedef {import("./api.js").Manifest} Manifest */
+
 /**
  * Renders the library into `root`.
  * @param {HTMLElement} root
@@ -39,7 +41,9 @@ export function renderLibrary(root) {
     const status = /** @type {HTMLSelectElement} */ (statusFilter).value;
     if (status) params.set("status", status);
     try {
-      const page = await api(`/manifests?${params}`, { signal: controller.signal });
+      const page = /** @type {import("./api.js").Page<Manifest>} */ (
+        await api(`/manifests?${params}`, { signal: controller.signal })
+      );
       if (mine !== generation) return; // A newer search answered first.
       count.textContent = q || status
         ? `${page.total} matching ${page.total === 1 ? "manifest" : "manifests"}`
@@ -106,7 +110,9 @@ function createForm() {
     maxlength: 200,
   });
   const description = h("input", { id: "new-manifest-description", name: "description" });
-  const submit = h("button", { type: "submit", class: "primary" }, "Create manifest");
+  const submit = /** @type {HTMLButtonElement} */ (
+    h("button", { type: "submit", class: "primary" }, "Create manifest")
+  );
   return h(
     "form",
     {
@@ -117,13 +123,13 @@ function createForm() {
         error.hidden = true;
         submit.disabled = true;
         try {
-          const created = await api("/manifests", {
+          const created = /** @type {Manifest} */ (await api("/manifests", {
             method: "POST",
             body: {
               name: /** @type {HTMLInputElement} */ (name).value,
               description: /** @type {HTMLInputElement} */ (description).value || null,
             },
-          });
+          }));
           location.hash = `#/manifests/${created.id}`;
         } catch (e) {
           error.textContent = errorText(e);
@@ -152,7 +158,7 @@ function createForm() {
 
 /**
  * One manifest in the library.
- * @param {any} m
+ * @param {Manifest} m
  * @param {() => void} reload
  */
 function card(m, reload) {
@@ -210,7 +216,7 @@ function card(m, reload) {
  * @param {unknown} error
  */
 function deleteRefusal(error) {
-  const e = /** @type {any} */ (error);
+  const e = /** @type {Partial<import("./api.js").ApiError> | null | undefined} */ (error);
   if (e?.status !== 409) return `Not deleted: ${errorText(error)}`;
   const why = e.code === "manifest_in_use"
     ? "A project's storyboard is built on this manifest, so deleting it would break that project."

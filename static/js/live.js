@@ -18,7 +18,51 @@ const PING_MS = 25_000;
 /** The server's close code for a missing or wrong token. */
 const CLOSE_UNAUTHORIZED = 4401;
 
-/** @typedef {{ type: string, seq: number, topic: string | null, [key: string]: any }} Frame */
+// The frames of a topic, as src/events/frames.ts, src/pipeline/progress.ts and src/api/ws.ts
+// send them.
+
+/** @typedef {{ state: "pending" | "started" | "finished", duration_ms: number | null }} StepState */
+/** @typedef {"not_started" | "queued" | "processing" | "complete" | "error" | "cancelled"} JobStatus */
+/** @typedef {{ seq: number, topic: string, ts: string }} FrameBase */
+
+/**
+ * Where a topic's job is, sent on every subscribe (`manifest_status` on manifest topics,
+ * `project_status` on project topics).
+ * @typedef {FrameBase & {
+ *   type: "snapshot", status: JobStatus, job_id: string | null, current_step: string | null,
+ *   progress: Record<string, number>, steps: Record<string, StepState>, error: string | null,
+ *   started_at: string | null, finished_at: string | null,
+ *   manifest_status?: import("./api.js").ManifestStatus,
+ *   project_status?: import("./api.js").ProjectStatus }} SnapshotFrame
+ */
+/**
+ * @typedef {FrameBase & { type: "step", job_id: string, step: string,
+ *   state: "started" | "finished", duration_ms: number | null }} StepFrame
+ */
+/**
+ * @typedef {FrameBase & { type: "progress", job_id: string, current_step: string | null,
+ *   progress: Record<string, number> }} ProgressFrame
+ */
+/**
+ * @typedef {FrameBase & { type: "asset", job_id: string | null, change: "created" | "updated",
+ *   asset: import("./api.js").Asset }} AssetFrame
+ */
+/**
+ * @typedef {FrameBase & { type: "done", job_id: string,
+ *   status: "complete" | "error" | "cancelled", error: string | null,
+ *   totals: Record<string, number> }} DoneFrame
+ */
+/**
+ * The topic cannot be followed (an unknown id, say).
+ * @typedef {FrameBase & { type: "error", job_id?: undefined, code: string, message: string }}
+ *   ErrorFrame
+ */
+/** @typedef {SnapshotFrame | StepFrame | ProgressFrame | AssetFrame | DoneFrame | ErrorFrame} Frame */
+/**
+ * What the socket receives: a topic's frame, or a frame for the socket itself (a pong, or an
+ * error just before the server closes it).
+ * @typedef {Frame | { type: "pong" | "error", seq: number, topic: null }} Message
+ */
 /** @typedef {"idle" | "connecting" | "live" | "waiting"} LiveState */
 
 class LiveClient {
@@ -124,7 +168,7 @@ class LiveClient {
 
   /** @param {MessageEvent} event */
   #onMessage(event) {
-    /** @type {Frame} */
+    /** @type {Message} */
     let frame;
     try {
       frame = JSON.parse(event.data);

@@ -11,22 +11,26 @@ import { autosave } from "./autosave.js";
 import { errorText, h, replace, statusBadge } from "./dom.js";
 import { CATEGORIES } from "./vocabulary.js";
 
+/** @typedef {import("./api.js").Manifest} Manifest */
+
 /**
  * @typedef {object} HeaderActions
  * @property {() => Promise<void>} process
  * @property {() => Promise<void>} cancel
- * @property {(manifest: any) => void} onSaved
+ * @property {(manifest: Manifest) => void} onSaved
  */
 
 /**
  * Builds the header; call `update` whenever the manifest or the job changes.
- * @param {any} manifest
+ * @param {Manifest} manifest
  * @param {HeaderActions} actions
  */
 export function createHeader(manifest, actions) {
   const saveStatus = h("span", { class: "save-status small", role: "status" });
   const saver = autosave(async (patch) => {
-    const saved = await api(`/manifests/${manifest.id}`, { method: "PUT", body: patch });
+    const saved = /** @type {Manifest} */ (
+      await api(`/manifests/${manifest.id}`, { method: "PUT", body: patch })
+    );
     actions.onSaved(saved);
   }, saveStatus);
   const title = h("span", { class: "crumb-current" }, manifest.name);
@@ -106,7 +110,7 @@ export function createHeader(manifest, actions) {
 
   let jobActive = false;
   /**
-   * @param {any} m the manifest as last loaded
+   * @param {Manifest} m the manifest as last loaded
    * @param {boolean} active a job is queued or running
    */
   function update(m, active) {
@@ -174,7 +178,7 @@ export function createHeader(manifest, actions) {
 
 /**
  * Shows the contact sheet full size in a dialog; when it cannot load, asks the API why.
- * @param {any} manifest
+ * @param {Manifest} manifest
  */
 function openContactSheet(manifest) {
   const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("sheet-dialog"));

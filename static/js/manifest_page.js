@@ -14,6 +14,11 @@ import { MANIFEST_COUNTERS, MANIFEST_STEPS } from "./manifest_steps.js";
 import { ProgressPanel } from "./progress_panel.js";
 import { createUploader } from "./uploader.js";
 
+/**
+ * @typedef {import("./api.js").Asset} Asset
+ * @typedef {import("./api.js").ManifestDetail} ManifestDetail
+ */
+
 /** Grid redraws while crops stream in are batched to at most one per this many ms. */
 const REDRAW_MS = 300;
 
@@ -26,11 +31,13 @@ const REDRAW_MS = 300;
 export function renderManifestPage(root, params) {
   const id = params.id;
   replace(root, h("p", { class: "loading" }, "Loading the manifest…"));
-  /** @type {any} */
+  // Null until the first load. The uploader, the header and its actions are on the page only
+  // after it, and the locks are applied only after it, so their code casts it as loaded.
+  /** @type {ManifestDetail | null} */
   let manifest = null;
-  /** @type {any[]} */
+  /** @type {Asset[]} */
   let assets = [];
-  /** @type {any[]} */
+  /** @type {import("./api.js").Identity[]} */
   let identities = [];
   /** @type {Map<string, { text: string, isError?: boolean, busy?: boolean }>} */
   const notes = new Map();
@@ -59,8 +66,9 @@ export function renderManifestPage(root, params) {
       // Uploads go on after the page is left; their timers must not outlive it.
       if (disposed) return;
       assets.push(...created);
-      manifest.asset_count += created.length;
-      header?.update(manifest, panel.active);
+      const loaded = /** @type {ManifestDetail} */ (manifest);
+      loaded.asset_count += created.length;
+      header?.update(loaded, panel.active);
       redraw();
     },
   });
@@ -69,7 +77,8 @@ export function renderManifestPage(root, params) {
   /** Whether editing was locked at the last check. */
   let lastLock = false;
 
-  const locked = () => manifest.status === "PROCESSING" || panel.active;
+  const locked = () =>
+    /** @type {ManifestDetail} */ (manifest).status === "PROCESSING" || panel.active;
 
   /**
    * Loads everything again (coalesced: one request in flight, one more after it at most).
@@ -80,7 +89,8 @@ export function renderManifestPage(root, params) {
       reloadAgain = true;
       return loading;
     }
-    loading = api(`/manifests/${id}`).then((detail) => {
+    const request = /** @type {Promise<ManifestDetail>} */ (api(`/manifests/${id}`));
+    loading = request.then((detail) => {
       if (disposed) return;
       ({ assets, identities } = detail);
       manifest = detail;
@@ -113,13 +123,15 @@ export function renderManifestPage(root, params) {
   }
 
   function firstRender() {
-    header = createHeader(manifest, {
+    header = createHeader(/** @type {ManifestDetail} */ (manifest), {
       process: async () => {
-        const started = await api(`/manifests/${id}/process`, { method: "POST" });
+        const started = /** @type {import("./api.js").JobStarted} */ (
+          await api(`/manifests/${id}/process`, { method: "POST" })
+        );
         panel.started(started.job_id);
         // Unless its frames came first, up to its `done` (then the reload that `done` asked
         // for says the status).
-        if (panel.active) manifest.status = "PROCESSING";
+        if (panel.active) /** @type {ManifestDetail} */ (manifest).status = "PROCESSING";
         applyLocks();
         draw();
       },
@@ -129,8 +141,8 @@ export function renderManifestPage(root, params) {
         toast("The job was cancelled; work already done is kept.");
       },
       onSaved: (saved) => {
-        Object.assign(manifest, saved);
-        header?.update(manifest, panel.active);
+        Object.assign(/** @type {ManifestDetail} */ (manifest), saved);
+        header?.update(/** @type {ManifestDetail} */ (manifest), panel.active);
       },
     });
     replace(
@@ -202,7 +214,7 @@ export function renderManifestPage(root, params) {
     redrawTimer ??= setTimeout(draw, REDRAW_MS);
   }
 
-  /** @param {any} asset */
+  /** @param {Asset} asset */
   function upsert(asset) {
     const index = assets.findIndex((a) => a.id === asset.id);
     if (index >= 0) assets[index] = { ...assets[index], ...asset };
@@ -211,7 +223,7 @@ export function renderManifestPage(root, params) {
 
   /** Header buttons and the upload zone follow whether a job runs; returns the lock state. */
   function applyLocks() {
-    header?.update(manifest, panel.active);
+    header?.update(/** @type {ManifestDetail} */ (manifest), panel.active);
     const now = locked();
     uploader.setLocked(
       now ? "Photos can be added again when processing ends (or after Cancel job)." : null,
@@ -220,13 +232,15 @@ export function renderManifestPage(root, params) {
     return now;
   }
 
-  /** @param {any} asset */
+  /** @param {Asset} asset */
   async function reprocess(asset) {
     const label = asset.manifest_tag ?? asset.name;
     notes.set(asset.id, { text: "Reprocessing…", busy: true });
     draw();
     try {
-      const result = await api(`/assets/${asset.id}/reprocess`, { method: "POST" });
+      const result = /** @type {Asset | import("./api.js").ReprocessQueued} */ (
+        await api(`/assets/${asset.id}/reprocess`, { method: "POST" })
+      );
       // 200 is the updated asset; 202 means the job waits for a worker: progress shows it.
       const done = result && "manifest_id" in result;
       if (done) upsert(result);
@@ -238,7 +252,7 @@ export function renderManifestPage(root, params) {
     if (!disposed) await reload();
   }
 
-  /** @param {any} frame */
+  /** @param {import("./live.js").Frame} frame */
   function onFrame(frame) {
     if (frame.type === "error") {
       liveNote.textContent = `Live progress is unavailable: ${frame.message}`;
@@ -257,7 +271,8 @@ export function renderManifestPage(root, params) {
       reload();
     } else if (frame.type === "snapshot" && frame.manifest_status !== manifest.status) {
       // The job changed while this page was away (or before it loaded): catch up.
-      manifest.status = frame.manifest_status;
+      // A manifest topic's snapshot always carries it.
+      manifest.status = /** @type {import("./api.js").ManifestStatus} */ (frame.manifest_status);
       reload();
     } else if (frame.type === "step" && shown && manifest.status !== "PROCESSING") {
       manifest.status = "PROCESSING"; // A job started elsewhere (another tab, the API).

@@ -8,12 +8,26 @@
 import { clock, duration, h, humanize, replace } from "./dom.js";
 
 /**
- * @typedef {{ state: "pending" | "started" | "finished", duration_ms: number | null }} StepState
+ * @typedef {import("./live.js").StepState} StepState
+ * @typedef {import("./live.js").JobStatus} JobStatus
+ * @typedef {import("./live.js").Frame} Frame
+ * @typedef {import("./live.js").StepFrame} StepFrame
+ * @typedef {import("./live.js").ProgressFrame} ProgressFrame
+ * @typedef {import("./live.js").DoneFrame} DoneFrame
  * @typedef {{ value: number, max: number } | null} Fraction
  * @typedef {{ name: string, label: string, detail?: (c: Record<string, number>) => string,
  *   fraction?: (c: Record<string, number>) => Fraction }} StepDef
  * @typedef {{ key: string, label: string, text: (c: Record<string, number>) => string,
  *   show?: (c: Record<string, number>) => boolean }} CounterDef
+ * @typedef {object} JobState what the panel shows, kept from the topic's frames
+ * @property {JobStatus} status
+ * @property {string | null} job_id
+ * @property {string | null} current_step
+ * @property {Record<string, number>} progress the job's counters
+ * @property {Record<string, StepState>} steps
+ * @property {string | null} error
+ * @property {string | null} started_at
+ * @property {string | null} finished_at
  */
 
 /** How the API's job statuses read. */
@@ -30,7 +44,7 @@ const ACTIVE = new Set(["queued", "processing"]);
 
 /** A progress panel bound to its own state. */
 export class ProgressPanel {
-  /** Jobs whose end was seen. */
+  /** Jobs whose end was seen. @type {Set<string>} */
   #ended = new Set();
 
   /**
@@ -42,7 +56,8 @@ export class ProgressPanel {
   constructor(config) {
     this.config = config;
     this.element = h("section", { class: "panel progress-panel", "aria-labelledby": "pp-title" });
-    this.#reset(null, "not_started");
+    /** @type {JobState} */
+    this.state = this.#fresh(null, "not_started");
     this.timer = setInterval(() => this.#renderTime(), 1000);
   }
 
@@ -66,13 +81,13 @@ export class ProgressPanel {
    * @param {string} jobId
    */
   started(jobId) {
-    if (this.state.job_id !== jobId) this.#reset(jobId, "queued");
+    if (this.state.job_id !== jobId) this.state = this.#fresh(jobId, "queued");
     this.render();
   }
 
   /**
    * Applies one frame of the topic.
-   * @param {any} frame
+   * @param {Frame} frame
    * @returns {boolean} whether the frame changed what is shown
    */
   apply(frame) {
@@ -125,33 +140,41 @@ export class ProgressPanel {
     return true;
   }
 
-  /** Frames of a newer job than the one shown start a fresh state. @param {any} frame */
+  /**
+   * Frames of a newer job than the one shown start a fresh state.
+   * @param {StepFrame | ProgressFrame | DoneFrame} frame
+   */
   #forJob(frame) {
-    if (frame.job_id && frame.job_id !== this.state.job_id) this.#reset(frame.job_id, "queued");
+    if (frame.job_id && frame.job_id !== this.state.job_id) {
+      this.state = this.#fresh(frame.job_id, "queued");
+    }
   }
 
-  /** @param {string | null} jobId @param {string} status */
-  #reset(jobId, status) {
-    this.state = {
+  /**
+   * The state of a job before its first frame.
+   * @param {string | null} jobId @param {JobStatus} status
+   * @returns {JobState}
+   */
+  #fresh(jobId, status) {
+    return {
       status,
       job_id: jobId,
       current_step: null,
-      /** @type {Record<string, number>} */
       progress: {},
-      /** @type {Record<string, StepState>} */
       steps: this.#pendingSteps(),
-      /** @type {string | null} */
       error: null,
-      /** @type {string | null} */
       started_at: null,
-      /** @type {string | null} */
       finished_at: null,
     };
   }
 
+  /** @returns {Record<string, StepState>} */
   #pendingSteps() {
     return Object.fromEntries(
-      (this.config.steps ?? []).map((s) => [s.name, { state: "pending", duration_ms: null }]),
+      (this.config.steps ?? []).map((s) => [
+        s.name,
+        /** @type {StepState} */ ({ state: "pending", duration_ms: null }),
+      ]),
     );
   }
 
@@ -200,8 +223,9 @@ export class ProgressPanel {
     const step = this.state.steps[name] ?? { state: "pending", duration_ms: null };
     const counters = this.state.progress;
     const fraction = def?.fraction?.(counters) ?? null;
-    /** @type {HTMLProgressElement} */
-    const bar = /** @type {any} */ (h("progress", { "aria-label": `${def?.label ?? name}` }));
+    const bar = /** @type {HTMLProgressElement} */ (
+      h("progress", { "aria-label": `${def?.label ?? name}` })
+    );
     bar.max = 1;
     if (step.state === "finished") bar.value = 1;
     else if (step.state === "started" && this.active) {
@@ -234,6 +258,7 @@ export class ProgressPanel {
 
   #counters() {
     const counters = this.state.progress;
+    /** @type {CounterDef[]} */
     const defs = this.config.counters ??
       Object.keys(counters).filter((key) => typeof counters[key] === "number").map((key) => ({
         key,

@@ -12,6 +12,13 @@ import { PROJECT_COUNTERS, PROJECT_STEPS } from "./project_steps.js";
 import { storyboardView } from "./storyboard.js";
 
 /**
+ * @typedef {import("./api.js").Project} Project
+ * @typedef {import("./api.js").Manifest} Manifest
+ * @typedef {import("./api.js").JobStarted} JobStarted
+ * @typedef {import("./api.js").Readiness} Readiness
+ */
+
+/**
  * Renders the page into `root`.
  * @param {HTMLElement} root
  * @param {{ id: string }} params
@@ -20,7 +27,7 @@ import { storyboardView } from "./storyboard.js";
 export function renderProjectPage(root, { id }) {
   replace(root, h("p", { class: "loading" }, "Loading the project…"));
   let disposed = false;
-  /** @type {any} */
+  /** @type {Project | null} */
   let project = null;
   const panel = new ProgressPanel({
     title: "Generation",
@@ -34,7 +41,7 @@ export function renderProjectPage(root, { id }) {
   const liveNote = h("p", { class: "muted small", role: "status" });
   // Said before anyone presses Generate: without a key the server cannot write storyboards.
   const writerNote = h("p", { class: "muted small", hidden: true });
-  fetch("/readyz").then((r) => r.json()).then((ready) => {
+  fetch("/readyz").then((r) => r.json()).then((/** @type {Readiness} */ ready) => {
     if (ready.storyboard_writer) return;
     writerNote.textContent = "Storyboards are written by Gemini, and this server has no key: " +
       "set GEMINI_API_KEY and restart the service to generate one.";
@@ -48,11 +55,14 @@ export function renderProjectPage(root, { id }) {
       message.hidden = true;
       generate.disabled = true;
       try {
-        const started = await api(`/projects/${id}/storyboard`, { method: "POST" });
+        const started = /** @type {JobStarted} */ (
+          await api(`/projects/${id}/storyboard`, { method: "POST" })
+        );
         panel.started(started.job_id);
         // Its frames may have come first, even its `done`: then the project is not GENERATING
         // any more, and saying so would hide Generate until the next reload.
-        if (panel.active) project.status = "GENERATING";
+        // The button is on the page only once the project has loaded.
+        if (panel.active) /** @type {Project} */ (project).status = "GENERATING";
       } catch (error) {
         message.textContent = errorText(error);
         message.hidden = false;
@@ -80,11 +90,14 @@ export function renderProjectPage(root, { id }) {
   }, "Cancel job"));
 
   async function load() {
-    project = await api(`/projects/${id}`);
+    project = /** @type {Project} */ (await api(`/projects/${id}`));
     if (disposed) return;
+    /** @type {Manifest | null} */
     let manifest = null;
     if (project.manifest_id) {
-      manifest = await api(`/manifests/${project.manifest_id}`).catch(() => null);
+      manifest = /** @type {Manifest | null} */ (
+        await api(`/manifests/${project.manifest_id}`).catch(() => null)
+      );
     }
     if (disposed) return;
     if (!headSlot.isConnected) {
@@ -104,9 +117,9 @@ export function renderProjectPage(root, { id }) {
     await loadStoryboard();
   }
 
-  /** @type {any} */
+  /** @type {Manifest | null} */
   let manifestShown = null;
-  /** @param {any} [manifest] */
+  /** @param {Manifest | null} [manifest] */
   function drawHead(manifest = manifestShown) {
     manifestShown = manifest;
     if (!project) return;
@@ -158,11 +171,13 @@ export function renderProjectPage(root, { id }) {
 
   async function loadStoryboard() {
     try {
-      const board = await api(`/projects/${id}/storyboard`);
+      const board = /** @type {import("./storyboard.js").Storyboard} */ (
+        await api(`/projects/${id}/storyboard`)
+      );
       if (!disposed) replace(boardSlot, storyboardView(board));
     } catch (error) {
       if (disposed) return;
-      const e = /** @type {any} */ (error);
+      const e = /** @type {{ status?: number }} */ (error);
       replace(
         boardSlot,
         h("h2", { id: "board-title" }, "Storyboard"),
@@ -173,7 +188,7 @@ export function renderProjectPage(root, { id }) {
     }
   }
 
-  /** @param {any} frame */
+  /** @param {import("./live.js").Frame} frame */
   function onFrame(frame) {
     if (frame.type === "error") {
       liveNote.textContent = `Live progress is unavailable: ${frame.message}`;

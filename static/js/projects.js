@@ -8,6 +8,15 @@ import { api } from "./api.js";
 import { ago, errorText, h, replace, statusBadge } from "./dom.js";
 
 /**
+ * @typedef {import("./api.js").Project} Project
+ * @typedef {import("./api.js").Manifest} Manifest
+ */
+/**
+ * @template T
+ * @typedef {import("./api.js").Page<T>} Page
+ */
+
+/**
  * Renders the projects list into `root`.
  * @param {HTMLElement} root
  * @param {{ manifest?: string }} params `manifest` preselects a manifest (from its page)
@@ -37,14 +46,17 @@ export function renderProjects(root, params) {
     h("h2", null, "All projects"),
     list,
   );
-  api("/projects", { signal: controller.signal }).then((page) => {
+  const projects = /** @type {Promise<Page<Project>>} */ (
+    api("/projects", { signal: controller.signal })
+  );
+  projects.then((page) => {
     replace(
       list,
       page.items.length
         ? h("div", { class: "card-grid" }, page.items.map(projectCard))
         : h("p", { class: "empty" }, "No projects yet. Create one above from a READY manifest."),
     );
-  }, (error) => {
+  }, (/** @type {Error} */ error) => {
     if (error.name === "AbortError") return;
     replace(
       list,
@@ -58,7 +70,7 @@ export function renderProjects(root, params) {
   return () => controller.abort();
 }
 
-/** @param {any} p */
+/** @param {Project} p */
 function projectCard(p) {
   return h(
     "article",
@@ -98,7 +110,10 @@ function createForm(preselected, signal) {
   const submit = /** @type {HTMLButtonElement} */ (
     h("button", { type: "submit", class: "primary", disabled: true }, "Create project")
   );
-  api("/manifests?status=READY&limit=500", { signal }).then((page) => {
+  const ready = /** @type {Promise<Page<Manifest>>} */ (
+    api("/manifests?status=READY&limit=500", { signal })
+  );
+  ready.then((page) => {
     replace(
       manifestSelect,
       h("option", { value: "" }, page.items.length ? "Choose a manifest" : "No READY manifest yet"),
@@ -114,13 +129,17 @@ function createForm(preselected, signal) {
       ? "Only READY manifests are listed: their tags are what the storyboard may use."
       : "No manifest is READY yet: process one first to ground the storyboard in its assets.";
     submit.disabled = page.items.length === 0;
-  }, (e) => {
+  }, (/** @type {Error} */ e) => {
     if (e.name !== "AbortError") {
       manifestNote.textContent = `Manifests cannot be listed: ${errorText(e)}`;
     }
   });
 
-  const field = (/** @type {string} */ id, /** @type {string} */ label, control, extra = null) =>
+  /**
+   * @param {string} id @param {string} label @param {HTMLElement} control
+   * @param {HTMLElement | null} [extra]
+   */
+  const field = (id, label, control, extra = null) =>
     h("div", { class: "field" }, h("label", { for: id }, label), control, extra);
   return h(
     "form",
@@ -133,7 +152,7 @@ function createForm(preselected, signal) {
         error.hidden = true;
         submit.disabled = true;
         try {
-          const created = await api("/projects", {
+          const created = /** @type {Project} */ (await api("/projects", {
             method: "POST",
             body: {
               title: String(data.get("title")).trim(),
@@ -143,7 +162,7 @@ function createForm(preselected, signal) {
               target_scene_count: Number(data.get("target_scene_count")),
               manifest_id: data.get("manifest_id") || null,
             },
-          });
+          }));
           location.hash = `#/projects/${created.id}`;
         } catch (e) {
           error.textContent = errorText(e);

@@ -7,10 +7,42 @@
  */
 import { h } from "./dom.js";
 
+// The storyboard as src/api/project_schemas.ts sends it (its parts are defined in
+// src/storyboard/schemas.ts). The view still copes with parts missing from a stored storyboard.
+
+/**
+ * @typedef {{ visual_style: string, color_palette: string, camera_style: string }} StyleGuide
+ * @typedef {{ name: string, physical_description: string, clothing_description: string,
+ *   asset_tag: string | null }} Character
+ * @typedef {{ asset_tag: string, role: string, position: string, action: string | null,
+ *   expression: string | null, wardrobe_note: string | null }} Placement
+ * @typedef {{ shot_type: string, camera_movement: string, focal_point: string }} Composition
+ * @typedef {{ name: string, asset_type: string, description: string }} NewAssetDeclaration
+ * @typedef {{ scene_index: number, composition: Composition, placements: Placement[],
+ *   continuity_notes: string | null,
+ *   new_asset_declarations: NewAssetDeclaration[] | null }} SceneManifest
+ * @typedef {{ speaker_tag: string, speaker_name: string, line: string, delivery: string | null,
+ *   timing: string, emphasis: string[] | null }} DialogueLine
+ * @typedef {{ effect: string, trigger: string, timing: string, volume: string }} SoundEffect
+ * @typedef {{ base_layer: string, environmental: string | null, weather: string | null,
+ *   time_cues: string | null }} Ambience
+ * @typedef {{ style: string, mood: string, tempo: string, instruments: string[] | null,
+ *   transition: string }} Music
+ * @typedef {{ scene_index: number, dialogue_lines: DialogueLine[], sfx: SoundEffect[],
+ *   ambient: Ambience | null, music: Music | null }} SceneAudio
+ * @typedef {{ scene_index: number, scene_description: string, key_details: string[],
+ *   start_frame_prompt: string, end_frame_prompt: string, video_motion_prompt: string,
+ *   transition_notes: string, scene_manifest: SceneManifest, audio_manifest: SceneAudio }} Scene
+ * @typedef {{ project_id: string, manifest_id: string | null, manifest_version: number | null,
+ *   style_guide: StyleGuide, characters: Character[], scenes: Scene[] }} Storyboard
+ */
+
+/** @typedef {(tag: string | null | undefined, title?: string) => HTMLElement} Chip */
+
 /**
  * Renders a storyboard (`GET /projects/{id}/storyboard`).
- * @param {any} board
- * @returns {HTMLElement[]}
+ * @param {Storyboard} board
+ * @returns {(HTMLElement | null)[]}
  */
 export function storyboardView(board) {
   const scenes = board.scenes ?? [];
@@ -58,7 +90,7 @@ export function storyboardView(board) {
   ];
 }
 
-/** @param {any} guide */
+/** @param {StyleGuide | null | undefined} guide */
 function styleGuide(guide) {
   if (!guide) return null;
   return h(
@@ -72,8 +104,8 @@ function styleGuide(guide) {
 }
 
 /**
- * @param {any[]} list
- * @param {(tag: string | null | undefined, title?: string) => HTMLElement} chip
+ * @param {Character[]} list
+ * @param {Chip} chip
  */
 function characters(list, chip) {
   if (list.length === 0) return null;
@@ -93,11 +125,13 @@ function characters(list, chip) {
 }
 
 /**
- * @param {any} scene
- * @param {(tag: string | null | undefined, title?: string) => HTMLElement} chip
+ * @param {Scene} scene
+ * @param {Chip} chip
  */
 function sceneRow(scene, chip) {
   const sm = scene.scene_manifest ?? {};
+  // A storyboard stored with `dialogue` rather than `dialogue_lines` still shows its lines.
+  /** @type {SceneAudio & { dialogue?: DialogueLine[] }} */
   const audio = scene.audio_manifest ?? {};
   const composition = sm.composition;
   const dialogue = audio.dialogue_lines ?? audio.dialogue ?? [];
@@ -149,7 +183,9 @@ function sceneRow(scene, chip) {
           "p",
           { class: "small note" },
           "Needs new assets: ",
-          sm.new_asset_declarations.map((/** @type {any} */ d) => `${d.name} (${d.asset_type})`)
+          /** @type {NewAssetDeclaration[]} */ (sm.new_asset_declarations).map((d) =>
+            `${d.name} (${d.asset_type})`
+          )
             .join(", "),
         )
         : null,
@@ -171,7 +207,7 @@ function sceneRow(scene, chip) {
       dialogue.length === 0 ? h("span", { class: "muted" }, "—") : h(
         "ul",
         { class: "dialogue" },
-        dialogue.map((/** @type {any} */ d) =>
+        dialogue.map((d) =>
           h(
             "li",
             null,
@@ -213,8 +249,9 @@ function sceneRow(scene, chip) {
 }
 
 /**
- * @param {any[] | undefined} items
- * @param {(item: any) => string} text
+ * @template T
+ * @param {T[] | undefined} items
+ * @param {(item: T) => string} text
  */
 function listCell(items, text) {
   return h(

@@ -8,9 +8,11 @@
 import { uploadFile } from "./api.js";
 import { errorText, fileSize, h } from "./dom.js";
 
+/** @typedef {import("./api.js").Asset} Asset */
+
 /**
  * Builds the upload panel.
- * @param {{ manifestId: string, onUploaded: (assets: any[]) => void }} options
+ * @param {{ manifestId: string, onUploaded: (assets: Asset[]) => void }} options
  * @returns {{ element: HTMLElement, setLocked: (reason: string | null) => void }}
  */
 export function createUploader({ manifestId, onUploaded }) {
@@ -140,7 +142,7 @@ function fileRow(file) {
         ? `Uploading ${Math.round(fraction * 100)}%`
         : "Checking the image…";
     },
-    /** @param {any[]} assets */
+    /** @param {Asset[]} assets */
     done(assets) {
       element.dataset.state = "done";
       bar.value = 1;

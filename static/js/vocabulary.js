@@ -6,6 +6,12 @@
  * @module
  */
 
+/**
+ * The parts of the OpenAPI document read here.
+ * @typedef {{ properties?: Record<string, { enum?: unknown }> }} ObjectSchema
+ * @typedef {{ components?: { schemas?: Record<string, ObjectSchema> } }} OpenApi
+ */
+
 /** Asset types, filled by {@link loadVocabulary}. @type {string[]} */
 export const ASSET_TYPES = [];
 
@@ -20,13 +26,13 @@ export const CATEGORIES = [];
 export async function loadVocabulary() {
   const response = await fetch("/openapi.json");
   if (!response.ok) throw new Error(`The API description could not be read (${response.status}).`);
-  const schemas = (await response.json()).components?.schemas ?? {};
+  const schemas = /** @type {OpenApi} */ (await response.json()).components?.schemas ?? {};
   ASSET_TYPES.splice(0, Infinity, ...enumOf(schemas.Asset, "asset_type"));
   CATEGORIES.splice(0, Infinity, ...enumOf(schemas.Manifest, "category"));
 }
 
 /**
- * @param {any} schema
+ * @param {ObjectSchema | undefined} schema
  * @param {string} property
  * @returns {string[]}
  */
