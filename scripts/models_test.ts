@@ -45,16 +45,15 @@ async function sandbox(
   names: string[] | null,
   change: (models: Record<string, unknown>[]) => void = () => {},
 ): Promise<Sandbox & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "models_test_" });
-  const json = JSON.parse(committedText);
-  json.models = json.models.filter((model: { name: string }) =>
-    !names || names.includes(model.name)
+  const { dir, catalogPath, filesDir: modelsDir, lines } = await catalogCopy(
+    "models",
+    committedText,
+    (models) => {
+      const kept = models.filter((model) => !names || names.includes(model.name as string));
+      models.splice(0, models.length, ...kept);
+      change(models);
+    },
   );
-  change(json.models);
-  const catalogPath = join(dir, "models.json");
-  await Deno.writeTextFile(catalogPath, formatCatalogJson(json));
-  const modelsDir = join(dir, "models");
-  const lines: string[] = [];
   return {
     dir,
     catalogPath,
@@ -71,6 +70,23 @@ async function sandbox(
       }),
     [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
   };
+}
+
+/**
+ * A temporary folder holding a copy of a catalog (`<list>.json`, its entries changed in place by
+ * `change`) and the name of an empty folder `<list>/` beside it for the files.
+ */
+async function catalogCopy(
+  list: "models" | "fonts",
+  text: string,
+  change: (entries: Record<string, unknown>[]) => void,
+) {
+  const dir = await Deno.makeTempDir({ prefix: `${list}_test_` });
+  const json = JSON.parse(text);
+  change(json[list]);
+  const catalogPath = join(dir, `${list}.json`);
+  await Deno.writeTextFile(catalogPath, formatCatalogJson(json));
+  return { dir, catalogPath, filesDir: join(dir, list), lines: [] as string[] };
 }
 
 function entry(name: string): ModelEntry {
@@ -298,14 +314,13 @@ const fonts = await loadFontCatalog();
 
 /** A temporary copy of fonts.json (changed by `change`) and an empty fonts folder. */
 async function fontSandbox(change: (fonts: Record<string, unknown>[]) => void = () => {}) {
-  const dir = await Deno.makeTempDir({ prefix: "fonts_test_" });
-  const json = JSON.parse(fontCatalogText);
-  change(json.fonts);
-  const fontCatalogPath = join(dir, "fonts.json");
-  await Deno.writeTextFile(fontCatalogPath, formatCatalogJson(json));
-  const fontsDir = join(dir, "fonts");
-  const lines: string[] = [];
+  const { dir, catalogPath: fontCatalogPath, filesDir: fontsDir, lines } = await catalogCopy(
+    "fonts",
+    fontCatalogText,
+    change,
+  );
   return {
+    dir,
     fontCatalogPath,
     fontsDir,
     lines,
@@ -367,6 +382,52 @@ Deno.test("a font whose hash differs from fonts.json is refused and not written"
     return true;
   });
   assert.deepEqual([...Deno.readDirSync(box.fontsDir)].map((e) => e.name), ["DejaVuSans.ttf"]);
+});
+
+Deno.test("a refusal names what may have changed: the model, or the font", async () => {
+  const hint = "was changed on purpose, run `deno task models --update-hashes`.";
+  {
+    await using box = await sandbox(["blazeface_back_256"], ([model]) => {
+      model.sha256 = "7".repeat(64);
+    });
+    await assert.rejects(box.run(), (error: Error) => {
+      assert.match(error.message, /^ONNX\/face_detection_back_256x256_barracuda\.onnx in /);
+      assert.ok(error.message.endsWith(`It was not written. If the model ${hint}`), error.message);
+      return true;
+    });
+  }
+  {
+    await using box = await fontSandbox((list) => {
+      list[0].sha256 = "6".repeat(64);
+      list[1].sha256 = "5".repeat(64);
+    });
+    await assert.rejects(box.run(), (error: Error) => {
+      const [head, ...items] = error.message.split("\n- ");
+      assert.equal(head, "Some fonts could not be obtained:");
+      assert.deepEqual(items.map((item) => item.split(" ")[0]), fonts.map((font) => font.file));
+      for (const item of items) assert.ok(item.endsWith(`If the font ${hint}`), item);
+      return true;
+    });
+    assert.deepEqual([...Deno.readDirSync(box.fontsDir)], []);
+  }
+});
+
+Deno.test("offline without a cached tarball, both fonts fail with the one download error", async () => {
+  await using box = await fontSandbox();
+  const emptyCache = join(box.dir, "cache");
+  await assert.rejects(
+    box.run({ cacheDir: emptyCache, registry: "http://127.0.0.1:9", ifMissing: true }),
+    (error: Error) => {
+      // One tarball serves both faces, so its failure is reported once, not under "Some fonts".
+      assert.match(error.message, /^Could not download dejavu-fonts-ttf@2\.37\.3 from /);
+      assert.ok(error.message.endsWith(`later runs use the cache in ${emptyCache}/npm.`));
+      return true;
+    },
+  );
+  assert.deepEqual(box.lines, [
+    "Obtaining fonts from npm packages (first start only)…",
+    "downloading dejavu-fonts-ttf@2.37.3 from the npm registry…",
+  ]);
 });
 
 Deno.test("--update-hashes records font hashes in fonts.json's own layout", async () => {
