@@ -34,7 +34,9 @@ export const ErrorBody = z.object({
  * A path parameter that must be an id. Only described as a UUID, not checked as one: any
  * other string names nothing, so it answers 404 like an unknown UUID rather than 422.
  */
-export const IdParam = z.object({ id: z.string().meta({ format: "uuid", description: "An id" }) });
+export const IdParam = z.object({
+  id: z.string().meta({ format: "uuid", description: "The id the server gave it" }),
+});
 
 // ---- manifests -------------------------------------------------------------------------------
 
@@ -233,7 +235,7 @@ export const Readiness = z.object({
 
 /** Body of `POST /manifests/{id}/process` (202). */
 export const ProcessStarted = z.object({
-  task_id: z.string().describe("The job id, under the name first clients used"),
+  task_id: z.string().describe("The same as job_id"),
   job_id: z.string(),
   status: z.literal("started"),
 }).meta({ id: "ProcessStarted" });
