@@ -21,8 +21,6 @@ const WHERE: Partial<Record<keyof ValidationTargets, string>> = {
   json: "request body",
   query: "query string",
   param: "path",
-  header: "headers",
-  form: "form",
 };
 
 /** `defaultHook` of every route group: a failed validation becomes the 422 `AppError`. */
@@ -163,6 +161,7 @@ export function openApiDocument(
   options: { authRequired: boolean },
 ): Record<string, unknown> {
   const token: Record<string, string[]>[] = [{ bearerAuth: [] }, { tokenQuery: [] }];
+  // Spread into a plain object, which a `Record` accepts (the library returns an interface).
   return {
     ...app.getOpenAPI31Document({
       openapi: "3.1.0",
