@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { serveStatic } from "hono/deno";
 import type { Config } from "./config.ts";
@@ -12,6 +12,7 @@ import type { Db } from "./db/database.ts";
 import { AppError } from "./errors.ts";
 import { errorResponse, handleError, handleNotFound } from "./api/http_errors.ts";
 import { bearerAuth } from "./api/middleware/auth.ts";
+import { documentedApp, openApiDocument, type RouteGroup, routeGroup } from "./api/openapi.ts";
 import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
 import { serviceRoutes } from "./api/routes/service.ts";
@@ -44,7 +45,7 @@ export interface Services {
 const JSON_BODY_LIMIT = 1024 * 1024;
 const UPLOAD_PATH = /\/uploads?$/;
 
-/** The reverse-prompt provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §2). */
+/** The reverse-prompt provider `REVERSE_PROMPT_PROVIDER` selects. */
 export function activeProvider(config: Config): "gemini" | "local" {
   if (config.reversePromptProvider === "auto") return config.geminiApiKey ? "gemini" : "local";
   return config.reversePromptProvider;
@@ -66,25 +67,30 @@ function payloadLimit(maxSize: number, hint: string): MiddlewareHandler {
   });
 }
 
-/** The whole HTTP application. */
-export function createApp(services: Services): Hono {
+/**
+ * The whole HTTP application. Mounting a route group also gathers its route declarations,
+ * from which `/openapi.json` is generated on first request.
+ */
+export function createApp(services: Services): RouteGroup {
   const { config } = services;
-  const app = new Hono();
+  const app = documentedApp();
   app.onError(handleError);
   app.notFound(handleNotFound);
 
+  let document: Record<string, unknown> | undefined;
   app.route(
     "/",
     serviceRoutes({
       db: services.db,
       pool: services.pool,
-      authRequired: config.authToken !== undefined,
       reversePromptProvider: activeProvider(config),
       storyboardWriter: services.writer ? "gemini" : null,
+      openApiDocument: () =>
+        document ??= openApiDocument(app, { authRequired: config.authToken !== undefined }),
     }),
   );
 
-  const api = new Hono();
+  const api = routeGroup();
   api.use(bearerAuth(config.authToken));
   const uploadLimit = payloadLimit(
     config.maxUploadBytes,

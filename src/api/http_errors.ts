@@ -1,5 +1,5 @@
 /**
- * Maps every error to the API's error body in one place (SPEC §4): typed errors keep their
+ * Maps every error to the API's error body in one place: typed errors keep their
  * status, Hono's own errors (malformed JSON, body too large) get a code and a sentence, and
  * anything unexpected becomes a 500 that hides internals from the client.
  *
@@ -32,6 +32,11 @@ const HONO_ERRORS: Record<number, { code: string; message: string }> = {
     message: "Send the access token as `Authorization: Bearer <token>`.",
   },
   413: { code: "payload_too_large", message: "The request body is too large." },
+  // Raised by `@hono/zod-openapi` before a JSON body is read, when another type is declared.
+  415: {
+    code: "unsupported_media_type",
+    message: "Send the request body as JSON, with `Content-Type: application/json`.",
+  },
 };
 
 /** The app's `onError`: the single place errors become responses. */

@@ -1,434 +1,181 @@
 /**
- * `/openapi.json`, generated from the same zod schemas the handlers validate with.
+ * The OpenAPI side of the HTTP API. Every route is declared once with `createRoute` from
+ * `@hono/zod-openapi`: the declaration's zod schemas validate the request, type the handler
+ * and describe the operation, and `/openapi.json` is generated from those declarations.
  *
- * The route list below is checked against the app's real routes by a test, so the document
- * cannot silently drift from what the server answers.
+ * This module holds what the declarations share: the app each route module builds on (its
+ * validation failures answer the API's 422 body), the response and body builders, and the
+ * document itself.
  *
  * @module
  */
-import { z } from "zod";
-import * as S from "./schemas.ts";
-import * as P from "./project_schemas.ts";
+import { type Hook, OpenAPIHono } from "@hono/zod-openapi";
+import type { Env, ValidationTargets } from "hono";
+import type { BlankEnv } from "hono/types";
+import type { z } from "zod";
+import { validationError } from "./http_errors.ts";
+import { ErrorBody } from "./schemas.ts";
 
-type Schema = z.ZodType;
+/** How a 422 message names the part of the request that is wrong. */
+const WHERE: Partial<Record<keyof ValidationTargets, string>> = {
+  json: "request body",
+  query: "query string",
+  param: "path",
+};
 
-/** Documentation of one route. */
-export interface RouteDoc {
-  readonly method: "get" | "post" | "put" | "delete";
-  /** OpenAPI path, e.g. `/api/manifests/{id}`. */
-  readonly path: string;
-  readonly summary: string;
-  readonly tag: string;
-  readonly query?: z.ZodObject;
-  readonly json?: Schema;
-  readonly multipart?: Schema;
-  /** Status → body schema (`null` = no body, a string = a binary media type). */
-  readonly responses: Readonly<Record<number, Schema | string | null>>;
+/** `defaultHook` of every route group: a failed validation becomes the 422 `AppError`. */
+function rejectInvalid(result: Parameters<Hook<unknown, Env, string, void>>[0]): void {
+  if (!result.success) throw validationError(result.error, WHERE[result.target] ?? result.target);
 }
 
-const E = [400, 401, 404, 409, 413, 415, 422] as const;
+/** A group of routes declared with `app.openapi(createRoute(…), handler)`. */
+export type RouteGroup = OpenAPIHono<BlankEnv>;
 
-/** Every documented route. */
-export const ROUTES: readonly RouteDoc[] = [
+/** A new, empty route group. */
+export function routeGroup(): RouteGroup {
+  return new OpenAPIHono<BlankEnv>({ defaultHook: rejectInvalid });
+}
+
+/**
+ * The root app: route groups mount on it (`app.route`), which also gathers their
+ * declarations, and it knows the security schemes the document refers to.
+ */
+export function documentedApp(): RouteGroup {
+  const app = routeGroup();
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "`Authorization: Bearer <AUTH_TOKEN>`. Required on every /api operation when " +
+      "the server runs with AUTH_TOKEN set; without it, no token is needed and any is ignored.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "tokenQuery", {
+    type: "apiKey",
+    in: "query",
+    name: "token",
+    description: "The same token as `?token=<AUTH_TOKEN>`, for URLs a browser fetches by itself " +
+      "(`<img src>`, WebSocket). Prefer the header elsewhere: query strings end up in logs.",
+  });
+  return app;
+}
+
+// ---- responses and bodies --------------------------------------------------------------------
+
+/** Error statuses the API answers on purpose, each with the shared `Error` body. */
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 422 | 503;
+
+const ERROR_MEANING: Readonly<Record<ErrorStatus, string>> = {
+  400: "The body could not be read: malformed JSON or multipart",
+  401: "The access token is missing or wrong (only when the server runs with AUTH_TOKEN)",
+  404: "Nothing has this id, or what is asked for does not exist yet",
+  409: "Conflicts with the current state, e.g. the manifest is PROCESSING; `code` says which",
+  413: "The body is over the size limit (1 MB for JSON, MAX_UPLOAD_MB for uploads)",
+  415: "The body is not of the media type this operation reads",
+  422: "Well-formed but not acceptable: `message` and `details` name each wrong field",
+  503: "A service this operation needs is not configured",
+};
+
+/** One error response. */
+interface ErrorResponse {
+  readonly description: string;
+  readonly content: { readonly "application/json": { readonly schema: typeof ErrorBody } };
+}
+
+/** An error response with its own description and the shared `Error` body. */
+export function failure(description: string): ErrorResponse {
+  return { description, content: { "application/json": { schema: ErrorBody } } };
+}
+
+/** The error responses `statuses` with their usual meaning, all with the `Error` body. */
+export function errors<const S extends ErrorStatus>(...statuses: S[]): { [K in S]: ErrorResponse } {
+  const entries = statuses.map((status) => [status, failure(ERROR_MEANING[status])]);
+  return Object.fromEntries(entries) as { [K in S]: ErrorResponse };
+}
+
+/** A response with a JSON body. */
+export function json<const T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A required JSON request body (without `required` the library would accept no body). */
+export function jsonBody<const T extends z.ZodType>(schema: T, description?: string) {
+  return { required: true, description, content: { "application/json": { schema } } };
+}
+
+/**
+ * A required `multipart/form-data` body, read by hand in the handler (an unknown id must
+ * answer 404 before a large body is read): the schema is only described, so it is referenced
+ * by name rather than handed to the library, which would validate it first.
+ */
+export function multipartBody(component: string, description: string) {
+  return {
+    required: true,
+    description,
+    content: {
+      "multipart/form-data": {
+        schema: { $ref: `#/components/schemas/${component}` },
+        encoding: { file: { contentType: "image/jpeg, image/png, image/webp" } },
+      },
+    },
+  };
+}
+
+const BINARY = { type: "string", format: "binary" } as const;
+
+/** An image answered with a strong ETag (see `image_response.ts`). */
+export function image(description: string, types: readonly string[] = ["image/jpeg"]) {
+  return {
+    description,
+    headers: {
+      ETag: { description: "Send it back as If-None-Match to get 304", schema: { type: "string" } },
+      "Cache-Control": { schema: { type: "string", example: "private, no-cache" } },
+    },
+    content: Object.fromEntries(types.map((type) => [type, { schema: BINARY }])),
+  } as const;
+}
+
+/** The 304 of an image route whose ETag the client already has. */
+export const NOT_MODIFIED = {
+  description: "The client's copy (If-None-Match) is current",
+} as const;
+
+// ---- the document ----------------------------------------------------------------------------
+
+const TAGS = [
+  { name: "manifests", description: "Collections of reference assets" },
+  { name: "assets", description: "Images and their descriptions, one manifest entry each" },
+  { name: "identities", description: "People recognised across photos" },
+  { name: "processing", description: "Detection, face matching and reverse prompting as jobs" },
   {
-    method: "get",
-    path: "/healthz",
-    summary: "Liveness",
-    tag: "service",
-    responses: { 200: S.Health },
+    name: "storyboards",
+    description: "Projects: scripts turned into storyboards grounded on a manifest",
   },
-  {
-    method: "get",
-    path: "/readyz",
-    summary: "Readiness: database, workers, models, reverse-prompt provider",
-    tag: "service",
-    responses: { 200: S.Readiness, 503: S.Readiness },
-  },
-  {
-    method: "get",
-    path: "/openapi.json",
-    summary: "This document",
-    tag: "service",
-    responses: { 200: "application/json" },
-  },
-  {
-    method: "post",
-    path: "/api/manifests",
-    summary: "Create a manifest",
-    tag: "manifests",
-    json: S.ManifestCreate,
-    responses: { 201: S.Manifest },
-  },
-  {
-    method: "get",
-    path: "/api/manifests",
-    summary: "List, filter and sort manifests",
-    tag: "manifests",
-    query: S.ManifestListQuery,
-    responses: { 200: S.ManifestList },
-  },
-  {
-    method: "get",
-    path: "/api/manifests/{id}",
-    summary: "A manifest with its assets and identities",
-    tag: "manifests",
-    responses: { 200: S.ManifestDetail },
-  },
-  {
-    method: "put",
-    path: "/api/manifests/{id}",
-    summary: "Change a manifest",
-    tag: "manifests",
-    json: S.ManifestUpdate,
-    responses: { 200: S.Manifest },
-  },
-  {
-    method: "delete",
-    path: "/api/manifests/{id}",
-    summary: "Delete a manifest and its assets",
-    tag: "manifests",
-    responses: { 204: null },
-  },
-  {
-    method: "get",
-    path: "/api/manifests/{id}/assets",
-    summary: "A manifest's assets",
-    tag: "assets",
-    responses: { 200: S.AssetList },
-  },
-  {
-    method: "post",
-    path: "/api/manifests/{id}/assets",
-    summary: "Create an asset without an image",
-    tag: "assets",
-    json: S.AssetCreate,
-    responses: { 201: S.Asset },
-  },
-  {
-    method: "post",
-    path: "/api/manifests/{id}/uploads",
-    summary: "Upload one or more images, one asset each",
-    tag: "assets",
-    multipart: S.BatchUploadForm,
-    responses: { 201: S.AssetList },
-  },
-  {
-    method: "get",
-    path: "/api/manifests/{id}/identities",
-    summary: "People recognised in a manifest",
-    tag: "identities",
-    responses: { 200: S.IdentityList },
-  },
-  {
-    method: "get",
-    path: "/api/assets/{id}",
-    summary: "An asset",
-    tag: "assets",
-    responses: { 200: S.Asset },
-  },
-  {
-    method: "put",
-    path: "/api/assets/{id}",
-    summary: "Change an asset (a new type gets a new tag)",
-    tag: "assets",
-    json: S.AssetUpdate,
-    responses: { 200: S.Asset },
-  },
-  {
-    method: "delete",
-    path: "/api/assets/{id}",
-    summary: "Delete an asset and its crops",
-    tag: "assets",
-    responses: { 204: null },
-  },
-  {
-    method: "post",
-    path: "/api/assets/{id}/upload",
-    summary: "Give an asset its image",
-    tag: "assets",
-    multipart: S.SingleUploadForm,
-    responses: { 200: S.Asset },
-  },
-  {
-    method: "get",
-    path: "/api/assets/{id}/image",
-    summary: "The asset's image",
-    tag: "assets",
-    responses: { 200: "image/*" },
-  },
-  {
-    method: "get",
-    path: "/api/assets/{id}/thumbnail",
-    summary: "A JPEG thumbnail",
-    tag: "assets",
-    query: S.ThumbnailQuery,
-    responses: { 200: "image/jpeg" },
-  },
-  {
-    method: "post",
-    path: "/api/identities/{id}/merge",
-    summary: "Merge this identity into another (both end locked)",
-    tag: "identities",
-    json: S.IdentityMerge,
-    responses: { 200: S.Identity },
-  },
-  {
-    method: "post",
-    path: "/api/assets/{id}/identity",
-    summary: "Move a face to another identity, or to a new one with identity_id null",
-    tag: "identities",
-    json: S.IdentityMove,
-    responses: { 200: S.Asset },
-  },
-  {
-    method: "post",
-    path: "/api/manifests/{id}/process",
-    summary: "Start processing: contact sheet, detection, face matching, prompts, tags",
-    tag: "processing",
-    responses: { 202: S.ProcessStarted },
-  },
-  {
-    method: "get",
-    path: "/api/manifests/{id}/progress",
-    summary: "Progress of the manifest's newest job (also the WebSocket snapshot)",
-    tag: "processing",
-    responses: { 200: S.Progress },
-  },
-  {
-    method: "get",
-    path: "/api/manifests/{id}/contact-sheet",
-    summary: "The contact sheet (JPEG)",
-    tag: "processing",
-    responses: { 200: "image/jpeg" },
-  },
-  {
-    method: "post",
-    path: "/api/assets/{id}/reprocess",
-    summary: "Re-run detection, embedding and reverse prompting for one asset",
-    tag: "processing",
-    responses: { 200: S.Asset, 202: S.ReprocessQueued },
-  },
-  {
-    method: "get",
-    path: "/api/jobs",
-    summary: "Jobs, newest first",
-    tag: "processing",
-    query: S.JobListQuery,
-    responses: { 200: S.JobList },
-  },
-  {
-    method: "get",
-    path: "/api/jobs/{id}",
-    summary: "A job",
-    tag: "processing",
-    responses: { 200: S.Job },
-  },
-  {
-    method: "post",
-    path: "/api/jobs/{id}/cancel",
-    summary: "Cancel a queued or running job; its manifest returns to its previous status",
-    tag: "processing",
-    responses: { 200: S.Job },
-  },
-  {
-    method: "get",
-    path: "/api/manifests/{id}/registry",
-    summary: "The registry block the storyboard LLM reads (text): one entry per identity or asset",
-    tag: "storyboards",
-    responses: { 200: "text/plain" },
-  },
-  {
-    method: "post",
-    path: "/api/projects",
-    summary: "Create a project: a script grounded on a manifest",
-    tag: "storyboards",
-    json: P.ProjectCreate,
-    responses: { 201: P.Project },
-  },
-  {
-    method: "get",
-    path: "/api/projects",
-    summary: "Projects, most recently changed first",
-    tag: "storyboards",
-    query: P.ProjectListQuery,
-    responses: { 200: P.ProjectList },
-  },
-  {
-    method: "get",
-    path: "/api/projects/{id}",
-    summary: "A project",
-    tag: "storyboards",
-    responses: { 200: P.Project },
-  },
-  {
-    method: "put",
-    path: "/api/projects/{id}",
-    summary: "Change a project's script, look or manifest (409 while generating)",
-    tag: "storyboards",
-    json: P.ProjectUpdate,
-    responses: { 200: P.Project },
-  },
-  {
-    method: "delete",
-    path: "/api/projects/{id}",
-    summary: "Delete a project and its storyboard",
-    tag: "storyboards",
-    responses: { 204: null },
-  },
-  {
-    method: "post",
-    path: "/api/projects/{id}/storyboard",
-    summary: "Generate the storyboard (a job; frames on project:{id}); 503 without an LLM",
-    tag: "storyboards",
-    responses: { 202: P.StoryboardStarted, 503: S.ErrorBody },
-  },
-  {
-    method: "get",
-    path: "/api/projects/{id}/progress",
-    summary: "Progress of the project's newest storyboard job (also the WebSocket snapshot)",
-    tag: "storyboards",
-    responses: { 200: P.StoryboardProgress },
-  },
-  {
-    method: "get",
-    path: "/api/projects/{id}/storyboard",
-    summary: "The stored storyboard with every scene's manifest and audio manifest",
-    tag: "storyboards",
-    responses: { 200: P.Storyboard },
-  },
-  {
-    method: "get",
-    path: "/api/projects/{id}/scenes/{index}/manifest",
-    summary: "One scene's manifest: placements, composition, new assets",
-    tag: "storyboards",
-    responses: { 200: P.SceneManifest },
-  },
-  {
-    method: "get",
-    path: "/api/projects/{id}/scenes/{index}/audio",
-    summary: "One scene's audio manifest: dialogue, SFX, ambience, music, continuity",
-    tag: "storyboards",
-    responses: { 200: P.SceneAudio },
-  },
-  {
-    method: "get",
-    path: "/ws",
-    summary: "WebSocket upgrade: live progress frames (subscribe, since, snapshot; SPEC §6)",
-    tag: "service",
-    responses: { 101: null, 400: S.ErrorBody },
-  },
+  { name: "service", description: "Probes, this document and the live WebSocket" },
 ];
 
-const REF = (id: string) => `#/components/schemas/${id}`;
-
-function schemaOf(schema: Schema, io: "input" | "output"): unknown {
-  const id = z.globalRegistry.get(schema)?.id;
-  if (id) return { $ref: REF(id) };
-  return z.toJSONSchema(schema, { io, target: "openapi-3.0", unrepresentable: "any" });
-}
-
-function body(spec: Schema | string | null, description: string) {
-  if (spec === null) return { description };
-  if (typeof spec === "string") {
-    return { description, content: { [spec]: { schema: { type: "string", format: "binary" } } } };
-  }
-  return { description, content: { "application/json": { schema: schemaOf(spec, "output") } } };
-}
-
-function queryParameters(query: z.ZodObject) {
-  const json = z.toJSONSchema(query, { io: "input", target: "openapi-3.0" }) as {
-    properties?: Record<string, unknown>;
-    required?: string[];
-  };
-  return Object.entries(json.properties ?? {}).map(([name, schema]) => ({
-    name,
-    in: "query",
-    required: json.required?.includes(name) ?? false,
-    schema,
-  }));
-}
-
-/** Every schema registered with an `id`, as OpenAPI 3.0 components (no `$id`: 3.0 forbids it). */
-function componentSchemas(io: "input" | "output"): Record<string, Record<string, unknown>> {
-  const { schemas } = z.toJSONSchema(z.globalRegistry, {
-    target: "openapi-3.0",
-    io,
-    unrepresentable: "any",
-    uri: REF,
-  }) as { schemas: Record<string, Record<string, unknown>> };
-  for (const schema of Object.values(schemas)) delete schema.$id;
-  return schemas;
-}
-
-/** Builds the OpenAPI 3 document. */
-export function buildOpenApi(options: { authRequired: boolean }): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
-    const parameters: unknown[] = [];
-    if (route.path.includes("{id}")) {
-      parameters.push({
-        name: "id",
-        in: "path",
-        required: true,
-        schema: { type: "string", format: "uuid" },
-      });
-    }
-    if (route.path.includes("{index}")) {
-      parameters.push({
-        name: "index",
-        in: "path",
-        required: true,
-        schema: { type: "integer", minimum: 0 },
-      });
-    }
-    if (route.query) parameters.push(...queryParameters(route.query));
-    const responses: Record<string, unknown> = {};
-    for (const [status, spec] of Object.entries(route.responses)) {
-      responses[status] = body(spec, Number(status) < 400 ? "Success" : "Not ready");
-    }
-    if (route.path.startsWith("/api")) {
-      for (const status of E) responses[status] ??= body(S.ErrorBody, "Error");
-    }
-    const request = route.json
-      ? {
-        required: true,
-        content: { "application/json": { schema: schemaOf(route.json, "input") } },
-      }
-      : route.multipart
-      ? {
-        required: true,
-        content: { "multipart/form-data": { schema: schemaOf(route.multipart, "input") } },
-      }
-      : undefined;
-    (paths[route.path] ??= {})[route.method] = {
-      summary: route.summary,
-      tags: [route.tag],
-      ...(parameters.length > 0 && { parameters }),
-      ...(request && { requestBody: request }),
-      responses,
-      ...(options.authRequired && route.path.startsWith("/api") && { security: [{ bearer: [] }] }),
-    };
-  }
-  const schemas = componentSchemas("output");
-  // Request bodies are validated as input: a field with a default is optional for a client.
-  const inputs = componentSchemas("input");
-  for (const route of ROUTES) {
-    const id = [route.json, route.multipart].map((s) => s && z.globalRegistry.get(s)?.id)
-      .find(Boolean);
-    if (id) schemas[id] = inputs[id];
-  }
+/**
+ * The OpenAPI 3.1 document of everything declared on `app`. With `authRequired` every /api
+ * operation needs the token; without, the empty alternative says none is needed.
+ */
+export function openApiDocument(
+  app: RouteGroup,
+  options: { authRequired: boolean },
+): Record<string, unknown> {
+  const token: Record<string, string[]>[] = [{ bearerAuth: [] }, { tokenQuery: [] }];
+  // Spread into a plain object, which a `Record` accepts (the library returns an interface).
   return {
-    openapi: "3.0.3",
-    info: {
-      title: "Manifest Studio",
-      version: "0.1.0",
-      description:
-        "Turns reference photos into a tagged manifest of assets for AI video pre-production.",
-    },
-    paths,
-    components: {
-      schemas,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-    },
+    ...app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Manifest Studio",
+        version: "0.1.0",
+        description:
+          "Turns reference photos into a tagged manifest of assets for AI video pre-production, " +
+          "and scripts into storyboards that use those assets. Every error answers " +
+          "`{error: {code, message, details?}}` (the `Error` schema).",
+      },
+      servers: [{ url: "/", description: "The server that serves this document" }],
+      tags: TAGS,
+      security: options.authRequired ? token : [{}, ...token],
+    }),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Request and response schemas of the projects and storyboard API (SPEC §4, §8).
+ * Request and response schemas of the projects and storyboard API.
  *
  * @module
  */
@@ -113,4 +113,8 @@ export const Storyboard = z.object({
   scenes: z.array(EnhancedSceneSchema),
 }).meta({ id: "Storyboard" });
 
-export { SceneAudioManifestSchema as SceneAudio, SceneManifestSchema as SceneManifest };
+/** Body of `GET /projects/{id}/scenes/{index}/manifest`. */
+export const SceneManifest = SceneManifestSchema.meta({ id: "SceneManifest" });
+
+/** Body of `GET /projects/{id}/scenes/{index}/audio`. */
+export const SceneAudio = SceneAudioManifestSchema.meta({ id: "SceneAudio" });

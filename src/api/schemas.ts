@@ -1,7 +1,7 @@
 /**
- * Request and response schemas of the HTTP API (SPEC §4). They are the single source of the
- * API's types: handlers validate with them, serializers are typed by them, and
- * `/openapi.json` is generated from them.
+ * Request and response schemas of the HTTP API. They are the single source of the API's
+ * types: the route declarations validate with them, serializers are typed by them, and
+ * `/openapi.json` is generated from them (a schema with a `meta` id becomes a component).
  *
  * @module
  */
@@ -28,8 +28,13 @@ export const ErrorBody = z.object({
   }),
 }).meta({ id: "Error" });
 
-/** A path parameter that must be an id. */
-export const IdParam = z.object({ id: z.string().describe("A UUID") });
+/**
+ * A path parameter that must be an id. Only described as a UUID, not checked as one: any
+ * other string names nothing, so it answers 404 like an unknown UUID rather than 422.
+ */
+export const IdParam = z.object({
+  id: z.string().meta({ format: "uuid", description: "The id the server gave it" }),
+});
 
 // ---- manifests -------------------------------------------------------------------------------
 
@@ -61,7 +66,10 @@ export const ManifestListQuery = z.object({
   sort: z.enum(["updated_at", "created_at", "name", "asset_count"]).default("updated_at"),
   order: z.enum(["asc", "desc"]).default("desc"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  // zod-to-openapi asks a schema whether it accepts null, and a coerced number does (as 0),
+  // so the document's type is spelled out to keep `offset` from reading as nullable.
+  offset: z.coerce.number().int().min(0).default(0)
+    .meta({ type: "integer", minimum: 0, default: 0 }),
 });
 
 /** A manifest as the API returns it. */
@@ -179,17 +187,20 @@ export const ThumbnailQuery = z.object({
   size: z.coerce.number().int().refine(
     (n) => (THUMBNAIL_SIZES as readonly number[]).includes(n),
     { message: `Choose a size among ${THUMBNAIL_SIZES.join(", ")}.` },
-  ).default(256),
+  ).default(256).meta({ type: "integer", enum: [...THUMBNAIL_SIZES], default: 256 }),
 });
+
+/** A file part of a multipart body; OpenAPI spells it as a binary string. */
+const imageFile = z.file().meta({ type: "string", format: "binary" });
 
 /** Multipart body of `POST /assets/{id}/upload`. */
 export const SingleUploadForm = z.object({
-  file: z.file().describe("A JPEG, PNG or WebP image"),
+  file: imageFile.describe("A JPEG, PNG or WebP image"),
 }).meta({ id: "SingleUpload" });
 
 /** Multipart body of `POST /manifests/{id}/uploads`. */
 export const BatchUploadForm = z.object({
-  file: z.array(z.file()).describe("One or more JPEG, PNG or WebP images"),
+  file: z.array(imageFile).min(1).describe("One or more JPEG, PNG or WebP images"),
   asset_type: z.array(z.enum(ASSET_TYPES)).optional()
     .describe("One per file, in order, or a single value for all; default CHARACTER"),
   name: z.array(z.string()).optional()
@@ -222,7 +233,7 @@ export const Readiness = z.object({
 
 /** Body of `POST /manifests/{id}/process` (202). */
 export const ProcessStarted = z.object({
-  task_id: z.string().describe("The job id (the seed plan's name for it)"),
+  task_id: z.string().describe("The same as job_id"),
   job_id: z.string(),
   status: z.literal("started"),
 }).meta({ id: "ProcessStarted" });

@@ -1,5 +1,5 @@
 /**
- * `GET /ws`: live progress over a WebSocket (SPEC §6).
+ * `GET /ws`: live progress over a WebSocket.
  *
  * A client subscribes to topics and gets, per topic, a `snapshot` followed by live frames;
  * with `since` it first gets the persisted frames it missed. Frames come from the
@@ -10,7 +10,7 @@
  * @module
  */
 import { describeIssues } from "../zod_issues.ts";
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { EventHub, Following } from "../events/event_hub.ts";
@@ -19,6 +19,7 @@ import type { Topic } from "../db/vocabulary.ts";
 import { now } from "../db/timestamp.ts";
 import { log } from "../log.ts";
 import { errorResponse } from "./http_errors.ts";
+import { failure, type RouteGroup, routeGroup } from "./openapi.ts";
 import { presentedToken, timingSafeEqual } from "./middleware/auth.ts";
 
 /** Largest client message, in UTF-16 code units; clients only send small JSON commands. */
@@ -62,7 +63,7 @@ export interface WebSocketStats {
 /** The endpoint: its routes plus what the server needs to observe and stop it. */
 export interface WebSocketEndpoint {
   /** Serves `GET /ws`; mount with `app.route("/", endpoint.routes)`. */
-  readonly routes: Hono;
+  readonly routes: RouteGroup;
   /** How many sockets and subscriptions are open now. */
   stats(): WebSocketStats;
   /** Closes every socket (1001 "going away" by default), e.g. on graceful shutdown. */
@@ -99,12 +100,34 @@ function frameText(frame: Frame): string {
   return text;
 }
 
+/**
+ * `GET /ws` in the OpenAPI document: the handshake only (OpenAPI has no words for what
+ * follows). The token is optional at this point, since a client may send it as its first
+ * message instead; a wrong or missing one closes the socket with 4401.
+ */
+const upgrade = createRoute({
+  method: "get",
+  path: "/ws",
+  operationId: "openWebSocket",
+  tags: ["service"],
+  summary: "WebSocket upgrade: live progress frames",
+  description: 'Send `{type: "subscribe", topics: ["manifest:<id>" | "project:<id>"], ' +
+    "since?}`; each topic answers a `snapshot` (the body of the matching progress operation), " +
+    "then live frames. With AUTH_TOKEN set, authenticate with the header, `?token=` or a " +
+    'first `{type: "auth", token}` message, or the socket closes with 4401.',
+  security: [{}, { bearerAuth: [] }, { tokenQuery: [] }],
+  responses: {
+    101: { description: "Switched to the WebSocket protocol" },
+    400: failure("Not a WebSocket handshake"),
+  },
+});
+
 /** Builds `GET /ws` together with its stats and a way to close every socket. */
 export function createWebSocketEndpoint(deps: WebSocketDeps): WebSocketEndpoint {
   const connections = new Set<Connection>();
-  const routes = new Hono();
+  const routes = routeGroup();
 
-  routes.get("/ws", function upgradeToWebSocket(c) {
+  routes.openapi(upgrade, function upgradeToWebSocket(c) {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(
         c,
@@ -153,7 +176,7 @@ export function createWebSocketEndpoint(deps: WebSocketDeps): WebSocketEndpoint 
 }
 
 /** `GET /ws` alone, for apps that do not need the stats (see {@linkcode createWebSocketEndpoint}). */
-export function websocketRoutes(deps: WebSocketDeps): Hono {
+export function websocketRoutes(deps: WebSocketDeps): RouteGroup {
   return createWebSocketEndpoint(deps).routes;
 }
 

@@ -3,10 +3,19 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { imageResponse } from "./image_response.ts";
-import { AssetUpdate, ThumbnailQuery } from "../schemas.ts";
-import { validate } from "../validate.ts";
+import { Asset, AssetUpdate, IdParam, SingleUploadForm, ThumbnailQuery } from "../schemas.ts";
+import {
+  errors,
+  image,
+  json,
+  jsonBody,
+  multipartBody,
+  NOT_MODIFIED,
+  type RouteGroup,
+  routeGroup,
+} from "../openapi.ts";
 import { filesOf, readForm } from "../multipart.ts";
 import { invalid } from "../../errors.ts";
 import type { RegistryDeps } from "../../registry/deps.ts";
@@ -20,42 +29,122 @@ import {
 import { uploadToAsset } from "../../registry/uploads.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 
+const read = createRoute({
+  method: "get",
+  path: "/assets/{id}",
+  operationId: "getAsset",
+  tags: ["assets"],
+  summary: "An asset",
+  request: { params: IdParam },
+  responses: { 200: json(Asset, "The asset"), ...errors(401, 404) },
+});
+
+const update = createRoute({
+  method: "put",
+  path: "/assets/{id}",
+  operationId: "updateAsset",
+  tags: ["assets"],
+  summary: "Change an asset (a new type gets a new tag)",
+  request: { params: IdParam, body: jsonBody(AssetUpdate) },
+  responses: {
+    200: json(Asset, "The changed asset"),
+    ...errors(400, 401, 404, 409, 413, 415, 422),
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/assets/{id}",
+  operationId: "deleteAsset",
+  tags: ["assets"],
+  summary: "Delete an asset and its crops",
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted" }, ...errors(401, 404, 409) },
+});
+
+const upload = createRoute({
+  method: "post",
+  path: "/assets/{id}/upload",
+  operationId: "uploadAssetImage",
+  tags: ["assets"],
+  summary: "Give an asset its image",
+  request: {
+    params: IdParam,
+    body: multipartBody("SingleUpload", "Exactly one `file` part"),
+  },
+  responses: {
+    200: json(Asset, "The asset with its new image"),
+    ...errors(400, 401, 404, 409, 413, 415, 422),
+  },
+});
+
+const original = createRoute({
+  method: "get",
+  path: "/assets/{id}/image",
+  operationId: "getAssetImage",
+  tags: ["assets"],
+  summary: "The asset's image",
+  request: { params: IdParam },
+  responses: {
+    200: image("The image as uploaded (or cut)", ["image/jpeg", "image/png", "image/webp"]),
+    304: NOT_MODIFIED,
+    ...errors(401, 404),
+  },
+});
+
+const thumbnail = createRoute({
+  method: "get",
+  path: "/assets/{id}/thumbnail",
+  operationId: "getAssetThumbnail",
+  tags: ["assets"],
+  summary: "A JPEG thumbnail",
+  request: { params: IdParam, query: ThumbnailQuery },
+  responses: {
+    200: image("The thumbnail, its longer side `size` pixels at most"),
+    304: NOT_MODIFIED,
+    ...errors(401, 404, 422),
+  },
+});
+
 /** Asset read, change, delete, upload and image routes. */
-export function assetRoutes(deps: RegistryDeps): Hono {
-  const app = new Hono();
+export function assetRoutes(deps: RegistryDeps): RouteGroup {
+  const app = routeGroup();
+  // The multipart body is read by hand, so its schema is not reached through a route.
+  app.openAPIRegistry.register("SingleUpload", SingleUploadForm);
 
-  app.get(
-    "/assets/:id",
-    async (c) => c.json(assetToJson(await getAsset(deps.db, c.req.param("id")))),
-  );
-
-  app.put("/assets/:id", validate("json", AssetUpdate), async (c) => {
-    return c.json(assetToJson(await updateAsset(deps, c.req.param("id"), c.req.valid("json"))));
+  app.openapi(read, async (c) => {
+    return c.json(assetToJson(await getAsset(deps.db, c.req.valid("param").id)), 200);
   });
 
-  app.delete("/assets/:id", async (c) => {
-    await deleteAsset(deps, c.req.param("id"));
+  app.openapi(update, async (c) => {
+    const row = await updateAsset(deps, c.req.valid("param").id, c.req.valid("json"));
+    return c.json(assetToJson(row), 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    await deleteAsset(deps, c.req.valid("param").id);
     return c.body(null, 204);
   });
 
-  app.post("/assets/:id/upload", async (c) => {
+  app.openapi(upload, async (c) => {
+    const { id } = c.req.valid("param");
     // An unknown id answers 404 before a possibly large body is read.
-    await getAsset(deps.db, c.req.param("id"));
+    await getAsset(deps.db, id);
     const files = await filesOf(await readForm(c));
     if (files.length !== 1) {
       throw invalid("one_file_expected", "Send exactly one `file` to replace an asset's image.");
     }
-    return c.json(assetToJson(await uploadToAsset(deps, c.req.param("id"), files[0])));
+    return c.json(assetToJson(await uploadToAsset(deps, id, files[0])), 200);
   });
 
-  app.get("/assets/:id/image", async (c) => {
-    const { bytes, mime, etag } = await readImage(deps, c.req.param("id"));
+  app.openapi(original, async (c) => {
+    const { bytes, mime, etag } = await readImage(deps, c.req.valid("param").id);
     return imageResponse(c, bytes, mime, etag);
   });
 
-  app.get("/assets/:id/thumbnail", validate("query", ThumbnailQuery), async (c) => {
+  app.openapi(thumbnail, async (c) => {
     const { size } = c.req.valid("query");
-    const { bytes, etag } = await readThumbnail(deps, c.req.param("id"), size);
+    const { bytes, etag } = await readThumbnail(deps, c.req.valid("param").id, size);
     return imageResponse(c, bytes, "image/jpeg", etag);
   });
 

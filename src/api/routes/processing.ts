@@ -1,10 +1,10 @@
 /**
- * Processing routes (SPEC §4): start, follow and cancel jobs, reprocess one asset, and the
- * contact sheet the pipeline makes.
+ * Processing routes: start, follow and cancel jobs, reprocess one asset, and the contact
+ * sheet the pipeline makes.
  *
  * @module
  */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import type { z } from "zod";
 import type { JobRow } from "../../db/tables.ts";
 import { AppError } from "../../errors.ts";
@@ -22,9 +22,102 @@ import { getAsset } from "../../registry/assets.ts";
 import { getManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import type { BlobStore } from "../../storage/blob_store.ts";
-import { type Job, JobListQuery } from "../schemas.ts";
-import { validate } from "../validate.ts";
+import {
+  Asset,
+  IdParam,
+  Job,
+  JobList,
+  JobListQuery,
+  ProcessStarted,
+  Progress,
+  ReprocessQueued,
+} from "../schemas.ts";
+import { errors, image, json, NOT_MODIFIED, type RouteGroup, routeGroup } from "../openapi.ts";
 import { imageResponse } from "./image_response.ts";
+
+const start = createRoute({
+  method: "post",
+  path: "/manifests/{id}/process",
+  operationId: "startProcessing",
+  tags: ["processing"],
+  summary: "Start processing: contact sheet, detection, face matching, prompts, tags",
+  description: "Answers at once; follow the job with `getManifestProgress` or the WebSocket.",
+  request: { params: IdParam },
+  responses: {
+    202: json(ProcessStarted, "The job is queued and the manifest is PROCESSING"),
+    ...errors(401, 404, 409, 422),
+  },
+});
+
+const progress = createRoute({
+  method: "get",
+  path: "/manifests/{id}/progress",
+  operationId: "getManifestProgress",
+  tags: ["processing"],
+  summary: "Progress of the manifest's newest job (also the WebSocket snapshot)",
+  request: { params: IdParam },
+  responses: { 200: json(Progress, "Where the newest job is"), ...errors(401, 404) },
+});
+
+const contactSheet = createRoute({
+  method: "get",
+  path: "/manifests/{id}/contact-sheet",
+  operationId: "getContactSheet",
+  tags: ["processing"],
+  summary: "The contact sheet (JPEG)",
+  request: { params: IdParam },
+  responses: {
+    200: image("Every upload of the manifest on one sheet"),
+    304: NOT_MODIFIED,
+    ...errors(401, 404),
+  },
+});
+
+const reprocess = createRoute({
+  method: "post",
+  path: "/assets/{id}/reprocess",
+  operationId: "reprocessAsset",
+  tags: ["processing"],
+  summary: "Re-run detection, embedding and reverse prompting for one asset",
+  description: "Waits for the job up to a minute: 200 with the asset when it ended in time, " +
+    "202 with the job otherwise.",
+  request: { params: IdParam },
+  responses: {
+    200: json(Asset, "The reprocessed asset"),
+    202: json(ReprocessQueued, "Still running: follow the job"),
+    ...errors(401, 404, 409, 422),
+  },
+});
+
+const jobs = createRoute({
+  method: "get",
+  path: "/jobs",
+  operationId: "listJobs",
+  tags: ["processing"],
+  summary: "Jobs, newest first",
+  request: { query: JobListQuery },
+  responses: { 200: json(JobList, "The jobs that match"), ...errors(401, 422) },
+});
+
+const job = createRoute({
+  method: "get",
+  path: "/jobs/{id}",
+  operationId: "getJob",
+  tags: ["processing"],
+  summary: "A job",
+  request: { params: IdParam },
+  responses: { 200: json(Job, "The job"), ...errors(401, 404) },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/jobs/{id}/cancel",
+  operationId: "cancelJob",
+  tags: ["processing"],
+  summary: "Cancel a queued or running job; its manifest returns to its previous status",
+  request: { params: IdParam },
+  responses: { 200: json(Job, "The cancelled job"), ...errors(401, 404, 409) },
+});
 
 /** What the processing routes need. */
 export interface ProcessingRouteDeps extends ProcessingDeps {
@@ -52,20 +145,22 @@ export function jobToJson(row: JobRow): z.infer<typeof Job> {
 }
 
 /** `/manifests/{id}/process|progress|contact-sheet`, `/assets/{id}/reprocess`, `/jobs…`. */
-export function processingRoutes(deps: ProcessingRouteDeps): Hono {
-  const app = new Hono();
+export function processingRoutes(deps: ProcessingRouteDeps): RouteGroup {
+  const app = routeGroup();
 
-  app.post("/manifests/:id/process", async (c) => {
-    const job = await startProcessing(deps, c.req.param("id"));
+  app.openapi(start, async (c) => {
+    const job = await startProcessing(deps, c.req.valid("param").id);
     return c.json({ task_id: job.id, job_id: job.id, status: "started" as const }, 202);
   });
 
-  app.get("/manifests/:id/progress", async (c) => {
-    return c.json(await manifestProgress(deps.db, c.req.param("id")));
+  app.openapi(progress, async (c) => {
+    const view = await manifestProgress(deps.db, c.req.valid("param").id);
+    // The job model types its statuses as strings; they are the schema's values.
+    return c.json(view as z.output<typeof Progress>, 200);
   });
 
-  app.get("/manifests/:id/contact-sheet", async (c) => {
-    const manifest = await getManifest(deps.db, c.req.param("id"));
+  app.openapi(contactSheet, async (c) => {
+    const manifest = await getManifest(deps.db, c.req.valid("param").id);
     const bytes = manifest.contact_sheet_key
       ? await deps.blobs.get(manifest.contact_sheet_key)
       : null;
@@ -80,8 +175,8 @@ export function processingRoutes(deps: ProcessingRouteDeps): Hono {
     return imageResponse(c, bytes, "image/jpeg", manifest.contact_sheet_key!.split("/").pop()!);
   });
 
-  app.post("/assets/:id/reprocess", async (c) => {
-    const job = await startReprocess(deps, c.req.param("id"));
+  app.openapi(reprocess, async (c) => {
+    const job = await startReprocess(deps, c.req.valid("param").id);
     const status = await waitForJob(deps, job, deps.reprocessWaitMs ?? 60_000);
     if (status === "queued" || status === "running") {
       return c.json({ job_id: job.id, status }, 202);
@@ -96,19 +191,20 @@ export function processingRoutes(deps: ProcessingRouteDeps): Hono {
         { code: "reprocess_failed", details: { job_id: job.id, status } },
       );
     }
-    return c.json(assetToJson(await getAsset(deps.db, job.target_id)));
+    return c.json(assetToJson(await getAsset(deps.db, job.target_id)), 200);
   });
 
-  app.get("/jobs", validate("query", JobListQuery), async (c) => {
-    const query = c.req.valid("query");
-    const rows = await listJobs(deps.db, query);
-    return c.json({ items: rows.map(jobToJson) });
+  app.openapi(jobs, async (c) => {
+    const rows = await listJobs(deps.db, c.req.valid("query"));
+    return c.json({ items: rows.map(jobToJson) }, 200);
   });
 
-  app.get("/jobs/:id", async (c) => c.json(jobToJson(await getJob(deps.db, c.req.param("id")))));
+  app.openapi(job, async (c) => {
+    return c.json(jobToJson(await getJob(deps.db, c.req.valid("param").id)), 200);
+  });
 
-  app.post("/jobs/:id/cancel", async (c) => {
-    return c.json(jobToJson(await cancelJob(deps, c.req.param("id"))));
+  app.openapi(cancel, async (c) => {
+    return c.json(jobToJson(await cancelJob(deps, c.req.valid("param").id)), 200);
   });
 
   return app;

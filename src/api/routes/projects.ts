@@ -1,9 +1,10 @@
 /**
- * Projects and their manifest-aware storyboards (SPEC §4, §8).
+ * Projects and their manifest-aware storyboards.
  *
  * @module
  */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
 import { invalid } from "../../errors.ts";
 import {
   startStoryboard,
@@ -21,67 +22,223 @@ import {
 import { loadRegistry } from "../../storyboard/load_registry.ts";
 import { renderRegistryBlock } from "../../storyboard/registry.ts";
 import { readSceneAudio, readSceneManifest, readStoryboard } from "../../storyboard/storage.ts";
-import { ProjectCreate, ProjectListQuery, ProjectUpdate } from "../project_schemas.ts";
-import { validate } from "../validate.ts";
+import {
+  Project,
+  ProjectCreate,
+  ProjectList,
+  ProjectListQuery,
+  ProjectUpdate,
+  SceneAudio,
+  SceneManifest,
+  Storyboard,
+  StoryboardProgress,
+  StoryboardStarted,
+} from "../project_schemas.ts";
+import { IdParam } from "../schemas.ts";
+import { errors, json, jsonBody, type RouteGroup, routeGroup } from "../openapi.ts";
+
+/**
+ * `{id}` and `{index}` of a scene. The index is checked by hand, after the project is found,
+ * so an unknown project answers 404 whatever the index; the schema only describes it.
+ */
+const SceneParams = IdParam.extend({
+  index: z.string().meta({
+    type: "integer",
+    minimum: 0,
+    maximum: 99_999,
+    description: "Scenes are numbered 0, 1, 2…",
+  }),
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/projects",
+  operationId: "createProject",
+  tags: ["storyboards"],
+  summary: "Create a project: a script grounded on a manifest",
+  request: { body: jsonBody(ProjectCreate) },
+  responses: {
+    201: json(Project, "The new project, DRAFT"),
+    ...errors(400, 401, 413, 415, 422),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/projects",
+  operationId: "listProjects",
+  tags: ["storyboards"],
+  summary: "Projects, most recently changed first",
+  request: { query: ProjectListQuery },
+  responses: { 200: json(ProjectList, "The projects that match"), ...errors(401, 422) },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/projects/{id}",
+  operationId: "getProject",
+  tags: ["storyboards"],
+  summary: "A project",
+  request: { params: IdParam },
+  responses: { 200: json(Project, "The project"), ...errors(401, 404) },
+});
+
+const update = createRoute({
+  method: "put",
+  path: "/projects/{id}",
+  operationId: "updateProject",
+  tags: ["storyboards"],
+  summary: "Change a project's script, look or manifest (409 while generating)",
+  request: { params: IdParam, body: jsonBody(ProjectUpdate) },
+  responses: {
+    200: json(Project, "The changed project"),
+    ...errors(400, 401, 404, 409, 413, 415, 422),
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/projects/{id}",
+  operationId: "deleteProject",
+  tags: ["storyboards"],
+  summary: "Delete a project and its storyboard",
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted" }, ...errors(401, 404, 409) },
+});
+
+const registry = createRoute({
+  method: "get",
+  path: "/manifests/{id}/registry",
+  operationId: "getManifestRegistry",
+  tags: ["storyboards"],
+  summary: "The registry block the storyboard LLM reads (text): one entry per identity or asset",
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description: "The registry block, as plain text",
+      content: { "text/plain": { schema: z.string() } },
+    },
+    ...errors(401, 404),
+  },
+});
+
+const generate = createRoute({
+  method: "post",
+  path: "/projects/{id}/storyboard",
+  operationId: "generateStoryboard",
+  tags: ["storyboards"],
+  summary: "Generate the storyboard (a job; frames on project:{id})",
+  description: "Needs an LLM (503 without GEMINI_API_KEY) and a READY manifest with tagged assets.",
+  request: { params: IdParam },
+  responses: {
+    202: json(StoryboardStarted, "The job is queued and the project is GENERATING"),
+    ...errors(401, 404, 409, 422, 503),
+  },
+});
+
+const progress = createRoute({
+  method: "get",
+  path: "/projects/{id}/progress",
+  operationId: "getStoryboardProgress",
+  tags: ["storyboards"],
+  summary: "Progress of the project's newest storyboard job (also the WebSocket snapshot)",
+  request: { params: IdParam },
+  responses: { 200: json(StoryboardProgress, "Where the newest job is"), ...errors(401, 404) },
+});
+
+const storyboard = createRoute({
+  method: "get",
+  path: "/projects/{id}/storyboard",
+  operationId: "getStoryboard",
+  tags: ["storyboards"],
+  summary: "The stored storyboard with every scene's manifest and audio manifest",
+  request: { params: IdParam },
+  responses: { 200: json(Storyboard, "The storyboard"), ...errors(401, 404) },
+});
+
+const sceneManifest = createRoute({
+  method: "get",
+  path: "/projects/{id}/scenes/{index}/manifest",
+  operationId: "getSceneManifest",
+  tags: ["storyboards"],
+  summary: "One scene's manifest: placements, composition, new assets",
+  request: { params: SceneParams },
+  responses: { 200: json(SceneManifest, "The scene's manifest"), ...errors(401, 404, 422) },
+});
+
+const sceneAudio = createRoute({
+  method: "get",
+  path: "/projects/{id}/scenes/{index}/audio",
+  operationId: "getSceneAudio",
+  tags: ["storyboards"],
+  summary: "One scene's audio manifest: dialogue, SFX, ambience, music, continuity",
+  request: { params: SceneParams },
+  responses: { 200: json(SceneAudio, "The scene's audio manifest"), ...errors(401, 404, 422) },
+});
 
 /**
  * `/projects…`: create, list, read, delete; generate and read the storyboard; and the
  * registry block of a manifest, as the storyboard LLM reads it.
  */
-export function projectRoutes(deps: StoryboardDeps): Hono {
-  const app = new Hono();
+export function projectRoutes(deps: StoryboardDeps): RouteGroup {
+  const app = routeGroup();
 
-  app.post("/projects", validate("json", ProjectCreate), async (c) => {
+  app.openapi(create, async (c) => {
     const row = await createProject(deps.db, c.req.valid("json"));
     return c.json(await projectToJson(deps.db, row), 201);
   });
 
-  app.get("/projects", validate("query", ProjectListQuery), async (c) => {
+  app.openapi(list, async (c) => {
     const rows = await listProjects(deps.db, c.req.valid("query").manifest_id);
     const items = await Promise.all(rows.map((row) => projectToJson(deps.db, row)));
-    return c.json({ items, total: items.length });
+    return c.json({ items, total: items.length }, 200);
   });
 
-  app.get("/projects/:id", async (c) => {
-    return c.json(await projectToJson(deps.db, await getProject(deps.db, c.req.param("id"))));
+  app.openapi(read, async (c) => {
+    const project = await getProject(deps.db, c.req.valid("param").id);
+    return c.json(await projectToJson(deps.db, project), 200);
   });
 
-  app.put("/projects/:id", validate("json", ProjectUpdate), async (c) => {
-    const row = await updateProject(deps.db, c.req.param("id"), c.req.valid("json"));
-    return c.json(await projectToJson(deps.db, row));
+  app.openapi(update, async (c) => {
+    const row = await updateProject(deps.db, c.req.valid("param").id, c.req.valid("json"));
+    return c.json(await projectToJson(deps.db, row), 200);
   });
 
-  app.delete("/projects/:id", async (c) => {
-    await deleteProject(deps.db, c.req.param("id"));
+  app.openapi(remove, async (c) => {
+    await deleteProject(deps.db, c.req.valid("param").id);
     return c.body(null, 204);
   });
 
-  app.get("/manifests/:id/registry", async (c) => {
-    return c.text(renderRegistryBlock(await loadRegistry(deps.db, c.req.param("id"))));
+  app.openapi(registry, async (c) => {
+    return c.text(renderRegistryBlock(await loadRegistry(deps.db, c.req.valid("param").id)), 200);
   });
 
-  app.post("/projects/:id/storyboard", async (c) => {
-    const job = await startStoryboard(deps, c.req.param("id"));
+  app.openapi(generate, async (c) => {
+    const job = await startStoryboard(deps, c.req.valid("param").id);
     return c.json({ job_id: job.id, status: "started" as const }, 202);
   });
 
-  app.get("/projects/:id/progress", async (c) => {
-    return c.json(await storyboardProgress(deps.db, c.req.param("id")));
+  app.openapi(progress, async (c) => {
+    const view = await storyboardProgress(deps.db, c.req.valid("param").id);
+    // The job model types its statuses as strings; they are the schema's values.
+    return c.json(view as z.output<typeof StoryboardProgress>, 200);
   });
 
-  app.get("/projects/:id/storyboard", async (c) => {
-    const project = await getProject(deps.db, c.req.param("id"));
-    return c.json(await readStoryboard(deps.db, project));
+  app.openapi(storyboard, async (c) => {
+    const project = await getProject(deps.db, c.req.valid("param").id);
+    return c.json(await readStoryboard(deps.db, project), 200);
   });
 
-  app.get("/projects/:id/scenes/:index/manifest", async (c) => {
-    const project = await getProject(deps.db, c.req.param("id"));
-    return c.json(await readSceneManifest(deps.db, project.id, sceneIndex(c.req.param("index"))));
+  app.openapi(sceneManifest, async (c) => {
+    const { id, index } = c.req.valid("param");
+    const project = await getProject(deps.db, id);
+    return c.json(await readSceneManifest(deps.db, project.id, sceneIndex(index)), 200);
   });
 
-  app.get("/projects/:id/scenes/:index/audio", async (c) => {
-    const project = await getProject(deps.db, c.req.param("id"));
-    return c.json(await readSceneAudio(deps.db, project.id, sceneIndex(c.req.param("index"))));
+  app.openapi(sceneAudio, async (c) => {
+    const { id, index } = c.req.valid("param");
+    const project = await getProject(deps.db, id);
+    return c.json(await readSceneAudio(deps.db, project.id, sceneIndex(index)), 200);
   });
 
   return app;

@@ -4,30 +4,70 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { sql } from "kysely";
+import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import type { EnginePool } from "../../engine/engine_pool.ts";
-import { buildOpenApi } from "../openapi.ts";
+import { json, type RouteGroup, routeGroup } from "../openapi.ts";
+import { Health, Readiness } from "../schemas.ts";
 
 /** What the service routes report on. */
 export interface ServiceDeps {
   readonly db: Db;
   readonly pool: EnginePool;
-  readonly authRequired: boolean;
   readonly reversePromptProvider: "gemini" | "local";
   /** Who writes storyboards; null when no LLM is configured (generation answers 503). */
   readonly storyboardWriter: "gemini" | null;
+  /** The OpenAPI document of the whole app, which only the app that mounts these knows. */
+  readonly openApiDocument: () => Record<string, unknown>;
 }
 
+const health = createRoute({
+  method: "get",
+  path: "/healthz",
+  operationId: "getHealth",
+  tags: ["service"],
+  summary: "Liveness",
+  security: [],
+  responses: { 200: json(Health, "The process answers") },
+});
+
+const readiness = createRoute({
+  method: "get",
+  path: "/readyz",
+  operationId: "getReadiness",
+  tags: ["service"],
+  summary: "Readiness: database, workers, models, reverse-prompt provider",
+  security: [],
+  responses: {
+    200: json(Readiness, "Ready to process"),
+    503: json(Readiness, "Not ready: the body says what is missing"),
+  },
+});
+
+const openapi = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  operationId: "getOpenApiDocument",
+  tags: ["service"],
+  summary: "This document",
+  security: [],
+  responses: {
+    200: {
+      description: "The OpenAPI 3.1 document of this API",
+      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+    },
+  },
+});
+
 /** `/healthz`, `/readyz`, `/openapi.json`. */
-export function serviceRoutes(deps: ServiceDeps): Hono {
-  const app = new Hono();
-  let openapi: Record<string, unknown> | null = null;
+export function serviceRoutes(deps: ServiceDeps): RouteGroup {
+  const app = routeGroup();
 
-  app.get("/healthz", (c) => c.json({ status: "ok" as const }));
+  app.openapi(health, (c) => c.json({ status: "ok" as const }, 200));
 
-  app.get("/readyz", async (c) => {
+  app.openapi(readiness, async (c) => {
     const database = await sql`select 1 as ok`.execute(deps.db).then(
       () => "ok" as const,
       () => "error" as const,
@@ -49,10 +89,7 @@ export function serviceRoutes(deps: ServiceDeps): Hono {
     }, ready ? 200 : 503);
   });
 
-  app.get(
-    "/openapi.json",
-    (c) => c.json(openapi ??= buildOpenApi({ authRequired: deps.authRequired })),
-  );
+  app.openapi(openapi, (c) => c.json(deps.openApiDocument(), 200));
 
   return app;
 }
