@@ -21,6 +21,7 @@ import { projectRoutes } from "./api/routes/projects.ts";
 import type { WebSocketEndpoint } from "./api/ws.ts";
 import type { EventHub } from "./events/event_hub.ts";
 import type { ImageService } from "./imaging/image_service.ts";
+import type { JobKinds } from "./jobs/job_kinds.ts";
 import type { JobRunner } from "./jobs/job_runner.ts";
 import type { BlobStore } from "./storage/blob_store.ts";
 import type { StoryboardWriter } from "./storyboard/writer.ts";
@@ -34,6 +35,8 @@ export interface Services {
   readonly pool: WorkerPool;
   readonly images: ImageService;
   readonly hub: EventHub;
+  /** The definition of every kind of job. */
+  readonly jobs: JobKinds;
   readonly runner: JobRunner;
   readonly websocket: WebSocketEndpoint;
   /** Writes storyboards; null when no LLM is configured. */
@@ -44,7 +47,7 @@ export interface Services {
 const JSON_BODY_LIMIT = 1024 * 1024;
 const UPLOAD_PATH = /\/uploads?$/;
 
-/** The reverse-prompt provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §2). */
+/** The reverse-prompt provider `REVERSE_PROMPT_PROVIDER` selects. */
 export function activeProvider(config: Config): "gemini" | "local" {
   if (config.reversePromptProvider === "auto") return config.geminiApiKey ? "gemini" : "local";
   return config.reversePromptProvider;
@@ -104,6 +107,7 @@ export function createApp(services: Services): Hono {
       db: services.db,
       blobs: services.blobs,
       hub: services.hub,
+      jobs: services.jobs,
       runner: services.runner,
     }),
   );

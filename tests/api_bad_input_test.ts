@@ -945,8 +945,9 @@ Deno.test("11. mutations of a PROCESSING manifest → 409 naming the job", async
     try {
       db.prepare("UPDATE manifests SET status = 'PROCESSING' WHERE id = ?").run(manifestId);
       db.prepare(
-        "INSERT INTO jobs (id, kind, target_id, status, created_at) VALUES (?, ?, ?, ?, ?)",
-      ).run(jobId, "process_manifest", manifestId, "running", new Date().toISOString());
+        "INSERT INTO jobs (id, kind, target_id, serial_key, status, created_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(jobId, "process_manifest", manifestId, manifestId, "running", new Date().toISOString());
     } finally {
       db.close();
     }

@@ -71,7 +71,12 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
     const db = openDatabase(path);
     try {
       const first = await migrateToLatest(db);
-      assert.deepEqual(first, ["0001_initial", "0002_job_params", "0003_prompt_tokens"]);
+      assert.deepEqual(first, [
+        "0001_initial",
+        "0002_job_params",
+        "0003_prompt_tokens",
+        "0004_job_serial_key",
+      ]);
       assert.deepEqual(await migrateToLatest(db), []);
     } finally {
       await db.destroy();
@@ -89,7 +94,7 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
   }
 });
 
-Deno.test("all ten tables of SPEC §3 exist", async () => {
+Deno.test("all ten tables exist", async () => {
   await withMigratedDb(async (db) => {
     const { rows } = await sql<{ name: string }>`
       select name from sqlite_master where type = 'table'`.execute(db);

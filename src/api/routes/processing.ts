@@ -1,5 +1,5 @@
 /**
- * Processing routes (SPEC §4): start, follow and cancel jobs, reprocess one asset, and the
+ * Processing routes: start, follow and cancel jobs, reprocess one asset, and the
  * contact sheet the pipeline makes.
  *
  * @module
@@ -9,15 +9,11 @@ import type { z } from "zod";
 import type { JobRow } from "../../db/tables.ts";
 import { AppError } from "../../errors.ts";
 import type { JobStatus } from "../../db/vocabulary.ts";
+import { cancelJob } from "../../jobs/cancel_job.ts";
+import type { JobKinds } from "../../jobs/job_kinds.ts";
 import { getJob, listJobs, statusOf } from "../../jobs/job_store.ts";
-import {
-  cancelJob,
-  manifestProgress,
-  type ProcessingDeps,
-  startProcessing,
-  startReprocess,
-} from "../../pipeline/processing.ts";
-import { manifestIdOf, manifestTopic } from "../../pipeline/process_manifest.ts";
+import { type ProcessingDeps, startProcessing, startReprocess } from "../../pipeline/processing.ts";
+import { manifestProgress } from "../../pipeline/progress.ts";
 import { getAsset } from "../../registry/assets.ts";
 import { getManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
@@ -29,17 +25,18 @@ import { imageResponse } from "./image_response.ts";
 /** What the processing routes need. */
 export interface ProcessingRouteDeps extends ProcessingDeps {
   readonly blobs: BlobStore;
+  readonly jobs: JobKinds;
   /** How long `POST /assets/{id}/reprocess` waits before answering 202 instead of 200. */
   readonly reprocessWaitMs?: number;
 }
 
-/** The API form of a job row. */
-export function jobToJson(row: JobRow): z.infer<typeof Job> {
+/** The API form of a job row; its kind's definition says which manifest it is about. */
+export function jobToJson(row: JobRow, jobs: JobKinds): z.infer<typeof Job> {
   return {
     id: row.id,
     kind: row.kind,
     target_id: row.target_id,
-    manifest_id: row.kind === "storyboard" ? null : manifestIdOf(row),
+    manifest_id: jobs.of(row.kind).manifestId(row),
     status: row.status,
     current_step: row.current_step,
     progress: JSON.parse(row.progress || "{}"),
@@ -102,26 +99,29 @@ export function processingRoutes(deps: ProcessingRouteDeps): Hono {
   app.get("/jobs", validate("query", JobListQuery), async (c) => {
     const query = c.req.valid("query");
     const rows = await listJobs(deps.db, query);
-    return c.json({ items: rows.map(jobToJson) });
+    return c.json({ items: rows.map((row) => jobToJson(row, deps.jobs)) });
   });
 
-  app.get("/jobs/:id", async (c) => c.json(jobToJson(await getJob(deps.db, c.req.param("id")))));
+  app.get(
+    "/jobs/:id",
+    async (c) => c.json(jobToJson(await getJob(deps.db, c.req.param("id")), deps.jobs)),
+  );
 
   app.post("/jobs/:id/cancel", async (c) => {
-    return c.json(jobToJson(await cancelJob(deps, c.req.param("id"))));
+    return c.json(jobToJson(await cancelJob(deps, c.req.param("id")), deps.jobs));
   });
 
   return app;
 }
 
-/** Waits until a manifest job ends or `timeoutMs` passes; returns its status then. */
+/** Waits until a job ends or `timeoutMs` passes; returns its status then. */
 async function waitForJob(
-  deps: ProcessingDeps,
+  deps: ProcessingRouteDeps,
   job: JobRow,
   timeoutMs: number,
 ): Promise<JobStatus | undefined> {
   const { promise, resolve } = Promise.withResolvers<void>();
-  const stop = deps.hub.subscribe(manifestTopic(manifestIdOf(job)), (frame) => {
+  const stop = deps.hub.subscribe(deps.jobs.of(job.kind).topic(job), (frame) => {
     if (frame.type === "done" && frame.job_id === job.id) resolve();
   });
   const timer = setTimeout(resolve, timeoutMs);

@@ -1,15 +1,12 @@
 /**
- * Projects and their manifest-aware storyboards (SPEC §4, §8).
+ * Projects and their manifest-aware storyboards.
  *
  * @module
  */
 import { Hono } from "hono";
 import { invalid } from "../../errors.ts";
-import {
-  startStoryboard,
-  type StoryboardDeps,
-  storyboardProgress,
-} from "../../storyboard/generate.ts";
+import { startStoryboard, type StoryboardDeps } from "../../storyboard/generate.ts";
+import { storyboardProgress } from "../../storyboard/progress.ts";
 import {
   createProject,
   deleteProject,
