@@ -132,9 +132,10 @@ function nextDone(hub: EventHub, topic: `project:${string}`): Promise<Frame> {
 }
 
 Deno.test("a kind may be defined once", async () => {
-  await withJobs("succeed", async ({ db, hub, calls }) => {
+  await withJobs("succeed", ({ db, hub, calls }) => {
     const bound = bindJob(fakeKind(calls), { db, hub, behaviour: "succeed" });
     assert.throws(() => defineJobs([bound, bound]), /storyboard is defined twice/);
+    return Promise.resolve();
   });
 });
 
