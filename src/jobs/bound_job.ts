@@ -56,8 +56,9 @@ export function bindJob<
     ...row,
     params: definition.params.parse(JSON.parse(row.params)),
   });
+  const emptyCounters = (): C => definition.emptyCounters();
   const storedCounters = (json: string | null): C =>
-    parseProgressOf(json, definition.steps, definition.emptyCounters).counters;
+    parseProgressOf(json, definition.steps, emptyCounters).counters;
   const sendDone = async (
     row: JobRow,
     outcome: { status: "complete" | "error" | "cancelled"; error: string | null; totals: object },
@@ -85,7 +86,7 @@ export function bindJob<
         topic: topic(row),
         provider: definition.provider(deps),
         steps: definition.steps,
-        emptyCounters: () => definition.emptyCounters(),
+        emptyCounters,
         signal: control.signal,
       });
       try {

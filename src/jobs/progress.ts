@@ -96,11 +96,6 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
     return this.#state.counters;
   }
 
-  /** The job's topic. */
-  get topic(): Topic {
-    return this.#topic;
-  }
-
   /** Changes counters; a frame follows within {@linkcode PROGRESS_INTERVAL_MS}. */
   update(change: Partial<C>): void {
     Object.assign(this.#state.counters, change);

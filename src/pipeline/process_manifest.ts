@@ -121,7 +121,8 @@ function manifestJob<K extends JobKind>(kind: K): ManifestJobDefinition<K> {
     steps: STEPS,
     emptyCounters,
     provider: (deps) => deps.provider.name,
-    // The key is the manifest, also for rows queued before params named it.
+    // The key is the manifest. Read from the row, not its params, so listing jobs never
+    // depends on how old rows wrote them.
     manifestId: (job) => job.serial_key,
     run: runManifestJob,
     onFailed: markManifestFailed,
