@@ -1,6 +1,6 @@
 /**
  * Acceptance: every kind of bad input gets a 4xx JSON error `{error: {code, message}}` and
- * leaves nothing behind — no row, no blob, no version bump (SPEC §4, §10).
+ * leaves nothing behind — no row, no blob, no version bump.
  *
  * Each group runs against one real server from `startTestServer()`; every response any test
  * sees is recorded so the last test can check that none of them was a 5xx.
