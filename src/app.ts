@@ -22,6 +22,7 @@ import { projectRoutes } from "./api/routes/projects.ts";
 import type { WebSocketEndpoint } from "./api/ws.ts";
 import type { EventHub } from "./events/event_hub.ts";
 import type { ImageService } from "./engine/image_service.ts";
+import type { JobKinds } from "./jobs/job_kinds.ts";
 import type { JobRunner } from "./jobs/job_runner.ts";
 import type { BlobStore } from "./storage/blob_store.ts";
 import type { StoryboardWriter } from "./storyboard/writer.ts";
@@ -35,6 +36,8 @@ export interface Services {
   readonly pool: EnginePool;
   readonly images: ImageService;
   readonly hub: EventHub;
+  /** The definition of every kind of job. */
+  readonly jobs: JobKinds;
   readonly runner: JobRunner;
   readonly websocket: WebSocketEndpoint;
   /** Writes storyboards; null when no LLM is configured. */
@@ -110,6 +113,7 @@ export function createApp(services: Services): RouteGroup {
       db: services.db,
       blobs: services.blobs,
       hub: services.hub,
+      jobs: services.jobs,
       runner: services.runner,
     }),
   );

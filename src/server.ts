@@ -19,17 +19,17 @@ import { EventHub } from "./events/event_hub.ts";
 import { lastSeqOf } from "./events/event_log.ts";
 import { fontPaths } from "./imaging/fonts.ts";
 import { JobRunner } from "./jobs/job_runner.ts";
+import { bindJob } from "./jobs/bound_job.ts";
+import { defineJobs } from "./jobs/job_kinds.ts";
 import { LocalAnalyzer } from "./llm/local_analyzer.ts";
 import { GeminiProvider } from "./llm/gemini.ts";
 import type { ReversePromptProvider } from "./llm/provider.ts";
 import { activeProvider } from "./app.ts";
 import type { PipelineDeps } from "./pipeline/context.ts";
 import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
-import { manifestJobHandler, onManifestJobFailed } from "./pipeline/process_manifest.ts";
-import { topicSnapshot } from "./pipeline/processing.ts";
-import type { JobRow } from "./db/tables.ts";
+import { processManifestJob, reprocessAssetJob } from "./pipeline/process_manifest.ts";
 import { GeminiStoryboardWriter } from "./storyboard/gemini_writer.ts";
-import { onStoryboardJobFailed, storyboardJobHandler } from "./storyboard/generate.ts";
+import { storyboardJob } from "./storyboard/generate.ts";
 import type { StoryboardWriter } from "./storyboard/writer.ts";
 
 /** A running service. */
@@ -98,25 +98,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
     faceMatchThreshold: config.faceMatchThreshold,
     cropPlan: { ...DEFAULT_CROP_PLAN, maxPerImage: config.maxCropsPerImage },
   };
-  const handler = manifestJobHandler(pipeline);
   const writer = storyboardWriter(config);
-  const markManifestFailed = onManifestJobFailed(pipeline);
-  const markStoryboardFailed = onStoryboardJobFailed({ db, hub });
-  const markFailed = (job: JobRow, error: unknown) =>
-    job.kind === "storyboard" ? markStoryboardFailed(job, error) : markManifestFailed(job, error);
-  const runner = new JobRunner(db, {
-    process_manifest: handler,
-    reprocess_asset: handler,
-    storyboard: storyboardJobHandler({ db, hub, writer }),
-  }, {
-    concurrency: config.jobConcurrency,
-    onFailed: markFailed,
-    onExhausted: (job) => markFailed(job, new Error(job.error ?? "The job was interrupted.")),
-  });
+  const jobs = defineJobs([
+    bindJob(processManifestJob, pipeline),
+    bindJob(reprocessAssetJob, pipeline),
+    bindJob(storyboardJob, { db, hub, writer }),
+  ]);
+  const runner = new JobRunner(db, jobs, { concurrency: config.jobConcurrency });
   const websocket = createWebSocketEndpoint({
     hub,
     authToken: config.authToken,
-    snapshot: (topic) => topicSnapshot(db, topic),
+    snapshot: (topic) => jobs.snapshot(topic),
     lastSeq: (topic) => lastSeqOf(db, topic),
   });
   const services: Services = {
@@ -126,6 +118,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     blobs,
     images: new ImageService(pool, { maxPixels: config.maxImagePixels }),
     hub,
+    jobs,
     runner,
     websocket,
     writer,
@@ -172,7 +165,7 @@ function storyboardWriter(config: Config): StoryboardWriter | null {
   });
 }
 
-/** The provider `REVERSE_PROMPT_PROVIDER` selects (SPEC §7): Gemini with a key, else local. */
+/** The provider `REVERSE_PROMPT_PROVIDER` selects: Gemini with a key, else local. */
 function reversePromptProvider(config: Config, pool: EnginePool): ReversePromptProvider {
   if (activeProvider(config) === "gemini" && config.geminiApiKey) {
     return new GeminiProvider({

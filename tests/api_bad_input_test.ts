@@ -1,6 +1,6 @@
 /**
  * Acceptance: every kind of bad input gets a 4xx JSON error `{error: {code, message}}` and
- * leaves nothing behind — no row, no blob, no version bump (SPEC §4, §10).
+ * leaves nothing behind — no row, no blob, no version bump.
  *
  * Each group runs against one real server from `startTestServer()`; every response any test
  * sees is recorded so the last test can check that none of them was a 5xx.
@@ -945,8 +945,9 @@ Deno.test("11. mutations of a PROCESSING manifest → 409 naming the job", async
     try {
       db.prepare("UPDATE manifests SET status = 'PROCESSING' WHERE id = ?").run(manifestId);
       db.prepare(
-        "INSERT INTO jobs (id, kind, target_id, status, created_at) VALUES (?, ?, ?, ?, ?)",
-      ).run(jobId, "process_manifest", manifestId, "running", new Date().toISOString());
+        "INSERT INTO jobs (id, kind, target_id, serial_key, status, created_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(jobId, "process_manifest", manifestId, manifestId, "running", new Date().toISOString());
     } finally {
       db.close();
     }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sql } from "kysely";
+import { Migrator } from "kysely/migration";
 import { type Db, migrateToLatest, openDatabase } from "./database.ts";
+import { migrationProvider } from "./migrations/index.ts";
 
 const TABLES = [
   "manifests",
@@ -71,7 +73,12 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
     const db = openDatabase(path);
     try {
       const first = await migrateToLatest(db);
-      assert.deepEqual(first, ["0001_initial", "0002_job_params", "0003_prompt_tokens"]);
+      assert.deepEqual(first, [
+        "0001_initial",
+        "0002_job_params",
+        "0003_prompt_tokens",
+        "0004_job_serial_key",
+      ]);
       assert.deepEqual(await migrateToLatest(db), []);
     } finally {
       await db.destroy();
@@ -89,7 +96,7 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
   }
 });
 
-Deno.test("all ten tables of SPEC §3 exist", async () => {
+Deno.test("all ten tables exist", async () => {
   await withMigratedDb(async (db) => {
     const { rows } = await sql<{ name: string }>`
       select name from sqlite_master where type = 'table'`.execute(db);
@@ -210,4 +217,58 @@ Deno.test("foreign keys are enforced on every connection", async () => {
       await other.destroy();
     }
   });
+});
+
+Deno.test("0004 keys existing jobs by their params' manifest_id, else their target", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "migrations_test_" });
+  const db = openDatabase(join(dir, "test.db"));
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider });
+    const before = await migrator.migrateTo("0003_prompt_tokens");
+    assert.equal(before.error, undefined);
+    const insert = (id: string, kind: string, target: string, params: string) =>
+      sql`insert into jobs (id, kind, target_id, status, params, created_at)
+        values (${id}, ${kind}, ${target}, 'succeeded', ${params}, ${NOW})`.execute(db);
+    await insert(
+      "j1",
+      "reprocess_asset",
+      "asset-1",
+      '{"manifest_id":"m1","previous_status":"READY"}',
+    );
+    await insert("j2", "process_manifest", "m2", "{}");
+    await insert("j3", "storyboard", "p1", '{"project_id":"p1","previous_status":"DRAFT"}');
+
+    assert.deepEqual(await migrateToLatest(db), ["0004_job_serial_key"]);
+    const { rows } = await sql<{ id: string; serial_key: string; params: string }>`
+      select id, serial_key, params from jobs order by id`.execute(db);
+    assert.deepEqual(rows.map((row) => [row.id, row.serial_key]), [
+      ["j1", "m1"],
+      ["j2", "m2"],
+      ["j3", "p1"],
+    ]);
+    assert.equal(rows[0].params, '{"manifest_id":"m1","previous_status":"READY"}', "kept as is");
+    await assertConstraint(
+      () =>
+        sql`insert into jobs (id, kind, target_id, created_at)
+          values ('j4', 'process_manifest', 'm3', ${NOW})`.execute(db),
+      /NOT NULL constraint failed: jobs\.serial_key/,
+    );
+    const { rows: indexes } = await sql<{ name: string }>`
+      select name from pragma_index_list('jobs') order by name`.execute(db);
+    assert.deepEqual(indexes.map((row) => row.name).filter((name) => name.startsWith("jobs_")), [
+      "jobs_serial_key_created",
+      "jobs_status_created",
+      "jobs_status_serial_key",
+      "jobs_target",
+    ]);
+
+    const down = await migrator.migrateDown();
+    assert.equal(down.error, undefined);
+    const { rows: columns } = await sql<{ name: string }>`
+      select name from pragma_table_info('jobs')`.execute(db);
+    assert.ok(!columns.some((column) => column.name === "serial_key"));
+  } finally {
+    await db.destroy();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,7 +1,7 @@
 /**
- * Kysely table types for every table (docs/data-model.md describes them). Columns with a fixed
- * vocabulary are typed with its union from `vocabulary.ts`; JSON columns hold JSON text;
- * booleans are stored as 0/1 integers; timestamps are ISO-8601 UTC strings.
+ * Kysely table types for every table. Columns with a fixed vocabulary are typed with its
+ * union from `vocabulary.ts`; JSON columns hold JSON text; booleans are stored as 0/1
+ * integers; timestamps are ISO-8601 UTC strings.
  *
  * @module
  */
@@ -104,12 +104,17 @@ export interface JobsTable {
   id: string;
   kind: JobKind;
   target_id: string;
+  /**
+   * Jobs with one key never run at once; also what the job reports on (its topic is
+   * `{subject}:{serial_key}`). Set from the job's kind when it is queued.
+   */
+  serial_key: string;
   status: Defaulted<JobStatus>;
   current_step: string | null;
   progress: Defaulted<string>;
   error: string | null;
   attempts: Defaulted<number>;
-  /** JSON object of the job's parameters (e.g. `previous_status`). */
+  /** JSON object of the job's parameters, parsed by its kind (e.g. `previous_status`). */
   params: Defaulted<string>;
   lease_owner: string | null;
   lease_expires_at: string | null;

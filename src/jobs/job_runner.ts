@@ -7,45 +7,20 @@
 import type { Db } from "../db/database.ts";
 import type { JobRow } from "../db/tables.ts";
 import { log } from "../log.ts";
-import { claimNextJob, finishJob, keyOf, recoverInterruptedJobs, statusOf } from "./job_store.ts";
-import { type JobKind } from "../db/vocabulary.ts";
-
-/** Raised at a checkpoint when the job was cancelled or the service is stopping. */
-export class JobInterruptedError extends Error {
-  override name = "JobInterruptedError";
-}
-
-/** What a running job can ask of the runner. */
-export interface JobControl {
-  /** Aborted when the job is cancelled or the service stops. */
-  readonly signal: AbortSignal;
-  /**
-   * Call between units of work: throws {@linkcode JobInterruptedError} when the job must
-   * stop (cancelled, or the service is shutting down — then it resumes at the next start).
-   */
-  checkpoint(): Promise<void>;
-}
-
-/**
- * Does a job's work and ends it (with `finishJob`, in the same transaction as the state it
- * leaves behind). A handler that throws fails its job with the error's message.
- */
-export type JobHandler = (job: JobRow, control: JobControl) => Promise<void>;
+import { type JobControl, JobInterruptedError } from "./job_control.ts";
+import type { JobKinds } from "./job_kinds.ts";
+import { claimNextJob, finishJob, recoverInterruptedJobs, statusOf } from "./job_store.ts";
 
 /** How a runner is set up. */
 export interface JobRunnerOptions {
   /** Jobs run at once. */
   readonly concurrency: number;
-  /** Called for a job whose handler threw, after the job was marked failed. */
-  readonly onFailed?: (job: JobRow, error: unknown) => Promise<void>;
-  /** Called with jobs that were interrupted too often to be retried. */
-  readonly onExhausted?: (job: JobRow) => Promise<void>;
 }
 
 /** A background job runner over the `jobs` table. */
 export class JobRunner {
   readonly #db: Db;
-  readonly #handlers: Partial<Record<JobKind, JobHandler>>;
+  readonly #jobs: JobKinds;
   readonly #options: JobRunnerOptions;
   readonly #owner = crypto.randomUUID();
   readonly #running = new Map<
@@ -56,13 +31,10 @@ export class JobRunner {
   #again = false;
   #stopped = false;
 
-  constructor(
-    db: Db,
-    handlers: Partial<Record<JobKind, JobHandler>>,
-    options: JobRunnerOptions,
-  ) {
+  /** A runner of the kinds `jobs` defines (a job of another kind fails when claimed). */
+  constructor(db: Db, jobs: JobKinds, options: JobRunnerOptions) {
     this.#db = db;
-    this.#handlers = handlers;
+    this.#jobs = jobs;
     this.#options = Object.freeze({ ...options });
   }
 
@@ -72,7 +44,13 @@ export class JobRunner {
     if (requeued.length > 0) {
       log.info("Resuming interrupted jobs.", { jobs: requeued.map((job) => job.id) });
     }
-    for (const job of exhausted) await this.#options.onExhausted?.(job);
+    for (const job of exhausted) {
+      try {
+        await this.#jobs.of(job.kind).exhausted(job, job.error ?? "The job was interrupted.");
+      } catch (error) {
+        log.error("Could not record a job's failure.", { job: job.id, error });
+      }
+    }
     this.wake();
   }
 
@@ -123,12 +101,11 @@ export class JobRunner {
         this.#running.delete(job.id);
         this.wake();
       });
-      this.#running.set(job.id, { controller, done, key: keyOf(job) });
+      this.#running.set(job.id, { controller, done, key: job.serial_key });
     }
   }
 
   async #run(job: JobRow, controller: AbortController): Promise<void> {
-    const handler = this.#handlers[job.kind];
     const control: JobControl = {
       signal: controller.signal,
       checkpoint: async () => {
@@ -141,15 +118,14 @@ export class JobRunner {
       },
     };
     try {
-      if (!handler) throw new Error(`No handler for jobs of kind ${job.kind}.`);
-      await handler(job, control);
+      await this.#jobs.of(job.kind).run(job, control);
     } catch (error) {
       if (error instanceof JobInterruptedError || controller.signal.aborted) return;
       const message = error instanceof Error ? error.message : String(error);
       log.error("A job failed.", { job: job.id, kind: job.kind, error });
       try {
-        if (await finishJob(this.#db, job.id, "failed", message)) {
-          await this.#options.onFailed?.(job, error);
+        if (await finishJob(this.#db, job.id, "failed", message) && this.#jobs.has(job.kind)) {
+          await this.#jobs.of(job.kind).failed(job, message);
         }
       } catch (inner) {
         log.error("Could not record a job's failure.", { job: job.id, error: inner });

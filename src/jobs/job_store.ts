@@ -1,10 +1,11 @@
 /**
  * Durable jobs in SQLite: enqueue, claim, record progress, finish, cancel, and recover the
- * jobs a dead process left running.
+ * jobs a dead process left running. SQL on the `jobs` table only: what a kind of job means
+ * is its definition's business.
  *
  * @module
  */
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { Database, JobRow } from "../db/tables.ts";
 import { notFound } from "../errors.ts";
@@ -15,28 +16,34 @@ import { isUuid } from "../db/uuid.ts";
 /** A job that is still to run or running. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ["queued", "running"];
 
-/** How a job's status reads in progress views (SPEC §4 `progress.status`). */
-export const PROGRESS_STATUS: Readonly<Record<JobStatus, string>> = Object.freeze({
-  queued: "queued",
-  running: "processing",
-  succeeded: "complete",
-  failed: "error",
-  cancelled: "cancelled",
-});
-
 /** How often a job may be started before a crash loop is declared a failure. */
 export const MAX_ATTEMPTS = 3;
 
-/** Creates a queued job (call inside the transaction that changes its target's state). */
-export async function enqueueJob(
+/**
+ * What queueing a job needs to know of its kind: its name and the key that serialises it.
+ * Every job definition is one.
+ */
+export interface JobKey<K extends JobKind, P> {
+  readonly kind: K;
+  /** The `serial_key` of a job of this kind on `targetId` with `params`. */
+  serialKey(job: { readonly targetId: string; readonly params: P }): string;
+}
+
+/**
+ * Creates a queued job of `kind`, keyed as its kind says (call inside the transaction that
+ * changes its target's state).
+ */
+export async function enqueueJob<K extends JobKind, P>(
   trx: Db,
-  job: { kind: JobKind; targetId: string; params?: Record<string, unknown> },
+  kind: JobKey<K, P>,
+  job: { targetId: string; params: P },
 ): Promise<JobRow> {
   return await trx.insertInto("jobs").values({
     id: crypto.randomUUID(),
-    kind: job.kind,
+    kind: kind.kind,
     target_id: job.targetId,
-    params: JSON.stringify(job.params ?? {}),
+    serial_key: kind.serialKey(job),
+    params: JSON.stringify(job.params),
     created_at: now(),
   }).returningAll().executeTakeFirstOrThrow();
 }
@@ -63,23 +70,23 @@ export async function listJobs(
     .limit(filter.limit ?? 100).execute();
 }
 
-/** The newest job of `kind` for `targetId`, if any. */
+/**
+ * The newest job on `serialKey` (the newest about a manifest, a project…), if any;
+ * `active` keeps only a queued or running one.
+ */
 export async function latestJobFor(
   db: Db,
-  kind: JobKind,
-  targetId: string,
+  serialKey: string,
+  filter: { active?: boolean } = {},
 ): Promise<JobRow | undefined> {
-  return await db.selectFrom("jobs").selectAll()
-    .where("kind", "=", kind).where("target_id", "=", targetId)
-    .orderBy("created_at", "desc").orderBy("id", "desc").executeTakeFirst();
+  let query = db.selectFrom("jobs").selectAll().where("serial_key", "=", serialKey);
+  if (filter.active) query = query.where("status", "in", [...ACTIVE_STATUSES]);
+  return await query.orderBy("created_at", "desc").orderBy("id", "desc").executeTakeFirst();
 }
-
-/** The key that serialises jobs: two jobs on one manifest never run at once. */
-export const jobKey = sql<string>`coalesce(json_extract(params, '$.manifest_id'), target_id)`;
 
 /**
  * Takes the oldest queued job for `owner`, marking it running; undefined when none. Jobs
- * whose key is in `busyKeys` are passed over (their manifest is still being worked on).
+ * whose `serial_key` is in `busyKeys` are passed over (their subject is still worked on).
  */
 export async function claimNextJob(
   db: Db,
@@ -88,7 +95,7 @@ export async function claimNextJob(
 ): Promise<JobRow | undefined> {
   return await db.transaction().execute(async (trx) => {
     let query = trx.selectFrom("jobs").select("id").where("status", "=", "queued");
-    if (busyKeys.length > 0) query = query.where(jobKey, "not in", [...busyKeys]);
+    if (busyKeys.length > 0) query = query.where("serial_key", "not in", [...busyKeys]);
     const next = await query.orderBy("created_at").orderBy("id").executeTakeFirst();
     if (!next) return undefined;
     const at = now();
@@ -102,7 +109,7 @@ export async function claimNextJob(
   });
 }
 
-/** Records a running job's step and counters (what `GET …/progress` reads). */
+/** Records a running job's step and counters (what progress views read). */
 export async function saveProgress(
   db: Db,
   id: string,
@@ -141,6 +148,13 @@ export async function markCancelled(
   return row ?? null;
 }
 
+/** The `progress` column of a job (what a failed job had done), or null if it is gone. */
+export async function progressOf(db: Db, id: string): Promise<string | null> {
+  const row = await db.selectFrom("jobs").select("progress").where("id", "=", id)
+    .executeTakeFirst();
+  return row?.progress ?? null;
+}
+
 /** The current status of a job (cheap; checked between units of work). */
 export async function statusOf(db: Db, id: string): Promise<JobStatus | undefined> {
   const row = await db.selectFrom("jobs").select("status").where("id", "=", id)
@@ -150,8 +164,8 @@ export async function statusOf(db: Db, id: string): Promise<JobStatus | undefine
 
 /**
  * Puts back in the queue the jobs a previous process left running (it died: the service is
- * the only process on its database). Jobs that already used their attempts are returned
- * separately so their targets can be marked failed.
+ * the only process on its database). Jobs that already used their attempts are marked
+ * failed and returned as they are now, so their targets can be marked failed too.
  */
 export async function recoverInterruptedJobs(
   db: Db,
@@ -160,41 +174,22 @@ export async function recoverInterruptedJobs(
     const running = await trx.selectFrom("jobs").selectAll().where("status", "=", "running")
       .execute();
     const requeued = running.filter((job) => job.attempts < MAX_ATTEMPTS);
-    const exhausted = running.filter((job) => job.attempts >= MAX_ATTEMPTS);
     if (requeued.length > 0) {
       await trx.updateTable("jobs").set({ status: "queued", lease_owner: null })
         .where("id", "in", requeued.map((job) => job.id)).execute();
     }
-    for (const job of exhausted) {
-      await trx.updateTable("jobs").set({
-        status: "failed",
-        finished_at: now(),
-        lease_owner: null,
-        error: `The job was interrupted ${job.attempts} times (the service stopped while it ` +
-          "ran): start it again once the service runs steadily.",
-      }).where("id", "=", job.id).execute();
+    const exhausted: JobRow[] = [];
+    for (const job of running.filter((job) => job.attempts >= MAX_ATTEMPTS)) {
+      exhausted.push(
+        await trx.updateTable("jobs").set({
+          status: "failed",
+          finished_at: now(),
+          lease_owner: null,
+          error: `The job was interrupted ${job.attempts} times (the service stopped while it ` +
+            "ran): start it again once the service runs steadily.",
+        }).where("id", "=", job.id).returningAll().executeTakeFirstOrThrow(),
+      );
     }
     return { requeued, exhausted };
   });
-}
-
-/** A job's `params` as an object. */
-export function paramsOf(job: JobRow): Record<string, unknown> {
-  return JSON.parse(job.params || "{}");
-}
-
-/** The key of {@linkcode jobKey} for a job row. */
-export function keyOf(job: JobRow): string {
-  const manifestId = paramsOf(job).manifest_id;
-  return typeof manifestId === "string" ? manifestId : job.target_id;
-}
-
-/** The newest job about a manifest (processing it, or reprocessing one of its assets). */
-export async function latestManifestJob(
-  db: Db,
-  manifestId: string,
-): Promise<JobRow | undefined> {
-  return await db.selectFrom("jobs").selectAll().where(jobKey, "=", manifestId)
-    .where("kind", "in", ["process_manifest", "reprocess_asset"])
-    .orderBy("created_at", "desc").orderBy("id", "desc").executeTakeFirst();
 }

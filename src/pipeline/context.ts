@@ -8,12 +8,12 @@ import type { Db } from "../db/database.ts";
 import type { AssetRow } from "../db/tables.ts";
 import { assetsInDisplayOrder } from "../registry/assets.ts";
 import type { EventHub } from "../events/event_hub.ts";
-import type { JobControl } from "../jobs/job_runner.ts";
+import type { JobControl } from "../jobs/job_control.ts";
 import type { ReversePromptProvider } from "../llm/provider.ts";
 import type { BlobStore } from "../storage/blob_store.ts";
 import type { EnginePool } from "../engine/engine_pool.ts";
 import type { CropPlanOptions } from "./crop_plan.ts";
-import type { ProgressReporter } from "./progress.ts";
+import type { ManifestProgress } from "./progress.ts";
 
 /** The service parts a pipeline needs (built once at start). */
 export interface PipelineDeps {
@@ -31,7 +31,7 @@ export interface StepContext extends PipelineDeps {
   readonly manifestId: string;
   readonly jobId: string;
   readonly control: JobControl;
-  readonly progress: ProgressReporter;
+  readonly progress: ManifestProgress;
 }
 
 /** All assets of a manifest in display order (see `assetsInDisplayOrder`). */

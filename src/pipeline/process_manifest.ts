@@ -1,20 +1,25 @@
 /**
- * The job that manifests: runs the five steps in order, then ends the job and sets the
- * manifest's status in one transaction, and says so with a `done` frame.
+ * The jobs that manifest: `process_manifest` (a manifest's uploads) and `reprocess_asset`
+ * (one asset whose per-step state was cleared) run the same five steps in order, then end
+ * the job and set the manifest's status in one transaction. Both are serialised on, and
+ * report on, their manifest.
  *
  * @module
  */
-import type { JobRow } from "../db/tables.ts";
-import { type JobControl, type JobHandler, JobInterruptedError } from "../jobs/job_runner.ts";
-import { finishJob, paramsOf } from "../jobs/job_store.ts";
+import { z } from "zod";
+import type { Db } from "../db/database.ts";
 import { now } from "../db/timestamp.ts";
+import { type JobKind, MANIFEST_STATUSES } from "../db/vocabulary.ts";
+import { type JobControl, JobInterruptedError } from "../jobs/job_control.ts";
+import type { Job, JobDefinition, JobOutcome } from "../jobs/job_definition.ts";
+import { finishJob } from "../jobs/job_store.ts";
 import { touchManifest } from "../registry/manifests.ts";
-import type { Topic } from "../db/vocabulary.ts";
 import type { PipelineDeps, StepContext } from "./context.ts";
 import {
   type Counters,
-  parseStoredProgress,
-  ProgressReporter,
+  emptyCounters,
+  type ManifestProgress,
+  manifestProgress,
   type Step,
   STEPS,
 } from "./progress.ts";
@@ -24,6 +29,25 @@ import { runFaceMatching } from "./steps/face_matching.ts";
 import { runReversePrompting } from "./steps/reverse_prompting.ts";
 import { runFinalizing } from "./steps/finalizing.ts";
 
+/** The params of a manifest job: its manifest, and the status to return to on cancel. */
+export const ManifestJobParams = z.object({
+  manifest_id: z.string(),
+  // PROCESSING is never one to return to; a row without one returns to DRAFT.
+  previous_status: z.enum(MANIFEST_STATUSES).catch("DRAFT"),
+});
+
+/** What a manifest job's params hold. */
+export type ManifestJobParams = z.infer<typeof ManifestJobParams>;
+
+/** A manifest job kind's definition. */
+export type ManifestJobDefinition<K extends JobKind> = JobDefinition<
+  K,
+  ManifestJobParams,
+  Step,
+  Counters,
+  PipelineDeps
+>;
+
 const RUN_STEP: Readonly<Record<Step, (ctx: StepContext) => Promise<unknown>>> = Object.freeze({
   contact_sheet: (ctx: StepContext) => buildContactSheet(ctx, ctx.manifestId, false),
   yolo_detection: runDetection,
@@ -32,48 +56,28 @@ const RUN_STEP: Readonly<Record<Step, (ctx: StepContext) => Promise<unknown>>> =
   finalizing: runFinalizing,
 });
 
-/** The topic of a manifest's frames. */
-export function manifestTopic(manifestId: string): Topic {
-  return `manifest:${manifestId}`;
-}
-
-/** The manifest a job works on. */
-export function manifestIdOf(job: JobRow): string {
-  const id = paramsOf(job).manifest_id;
-  return typeof id === "string" ? id : job.target_id;
-}
-
-/** The handler of `process_manifest` and `reprocess_asset` jobs. */
-export function manifestJobHandler(deps: PipelineDeps): JobHandler {
-  return async function runManifestJob(job: JobRow, control: JobControl): Promise<void> {
-    const manifestId = manifestIdOf(job);
-    const progress = new ProgressReporter<Step, Counters>({
-      db: deps.db,
-      hub: deps.hub,
-      jobId: job.id,
-      topic: manifestTopic(manifestId),
-      provider: deps.provider.name,
-      signal: control.signal,
-    });
-    const ctx: StepContext = { ...deps, manifestId, jobId: job.id, control, progress };
-    try {
-      for (const step of STEPS) {
-        await control.checkpoint();
-        await progress.stepStarted(step);
-        await RUN_STEP[step](ctx);
-        await progress.stepFinished(step);
-      }
-      const outcome = await finish(ctx);
-      await progress.flush();
-      await deps.hub.emitDone(progress.topic, job.id, {
-        status: outcome.error ? "error" : "complete",
-        error: outcome.error,
-        totals: { ...progress.counters, asset_count: outcome.assetCount },
-      });
-    } finally {
-      progress.dispose();
-    }
+/** Runs the five steps, then ends the job. */
+async function runManifestJob(
+  job: Job<ManifestJobParams>,
+  control: JobControl,
+  progress: ManifestProgress,
+  deps: PipelineDeps,
+): Promise<JobOutcome> {
+  const ctx: StepContext = {
+    ...deps,
+    manifestId: job.params.manifest_id,
+    jobId: job.id,
+    control,
+    progress,
   };
+  for (const step of STEPS) {
+    await control.checkpoint();
+    await progress.stepStarted(step);
+    await RUN_STEP[step](ctx);
+    await progress.stepFinished(step);
+  }
+  const { error, assetCount } = await finish(ctx);
+  return { error, totals: { asset_count: assetCount } };
 }
 
 /** Ends the job and sets READY — or ERROR when no asset could be described at all. */
@@ -96,23 +100,50 @@ async function finish(ctx: StepContext): Promise<{ error: string | null; assetCo
   });
 }
 
-/**
- * After a manifest job failed (the runner already marked it): the manifest ends ERROR with
- * the job's message, and subscribers get `done`.
- */
-export function onManifestJobFailed(deps: PipelineDeps) {
-  return async function markManifestFailed(job: JobRow, error: unknown): Promise<void> {
-    const manifestId = manifestIdOf(job);
-    const message = error instanceof Error ? error.message : String(error);
-    await deps.db.updateTable("manifests")
-      .set({ status: "ERROR", error: message, updated_at: now() })
-      .where("id", "=", manifestId).where("status", "=", "PROCESSING").execute();
-    const row = await deps.db.selectFrom("jobs").select("progress").where("id", "=", job.id)
-      .executeTakeFirst();
-    await deps.hub.emitDone(manifestTopic(manifestId), job.id, {
-      status: "error",
-      error: message,
-      totals: parseStoredProgress(row?.progress ?? null).counters,
-    });
-  };
+/** After the job failed: the manifest ends ERROR with the job's message. */
+async function markManifestFailed(
+  db: Db,
+  job: Job<ManifestJobParams>,
+  message: string,
+): Promise<void> {
+  await db.updateTable("manifests")
+    .set({ status: "ERROR", error: message, updated_at: now() })
+    .where("id", "=", job.params.manifest_id).where("status", "=", "PROCESSING").execute();
 }
+
+/** The definition of a manifest job kind: both kinds differ only in their name. */
+function manifestJob<K extends JobKind>(kind: K): ManifestJobDefinition<K> {
+  return Object.freeze<ManifestJobDefinition<K>>({
+    kind,
+    subject: "manifest",
+    params: ManifestJobParams,
+    serialKey: ({ params }) => params.manifest_id,
+    steps: STEPS,
+    emptyCounters,
+    provider: (deps) => deps.provider.name,
+    // The key is the manifest. Read from the row, not its params, so listing jobs never
+    // depends on how old rows wrote them.
+    manifestId: (job) => job.serial_key,
+    run: runManifestJob,
+    onFailed: markManifestFailed,
+    onExhausted: markManifestFailed,
+    async onCancelled(trx, job) {
+      const previous = job.params.previous_status;
+      await trx.updateTable("manifests").set({
+        status: previous === "PROCESSING" ? "DRAFT" : previous,
+        updated_at: now(),
+      }).where("id", "=", job.params.manifest_id).where("status", "=", "PROCESSING").execute();
+    },
+    snapshot: manifestProgress,
+  });
+}
+
+/** Processes a manifest's uploads: the job `POST /manifests/{id}/process` queues. */
+export const processManifestJob: ManifestJobDefinition<"process_manifest"> = manifestJob(
+  "process_manifest",
+);
+
+/** Reprocesses one asset (its target): the job `POST /assets/{id}/reprocess` queues. */
+export const reprocessAssetJob: ManifestJobDefinition<"reprocess_asset"> = manifestJob(
+  "reprocess_asset",
+);

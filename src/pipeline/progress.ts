@@ -1,16 +1,18 @@
 /**
- * A job's live progress: counters and step states kept in the job row (what polling reads)
- * and sent as frames (what WebSocket clients see), coalesced so a busy step sends at most a
- * few `progress` frames per second.
+ * A manifest job's progress: its five steps, its counters, and the progress view of a
+ * manifest (what `GET /manifests/{id}/progress` returns and `manifest:{id}` subscribers get
+ * first).
  *
  * @module
  */
 import type { Db } from "../db/database.ts";
-import type { EventHub } from "../events/event_hub.ts";
-import type { Topic } from "../db/vocabulary.ts";
-import { saveProgress } from "../jobs/job_store.ts";
+import type { ManifestStatus } from "../db/vocabulary.ts";
+import { latestJobFor } from "../jobs/job_store.ts";
+import { parseProgressOf, type ProgressReporter, type StoredProgress } from "../jobs/progress.ts";
+import { type ProgressSnapshot, progressSnapshot } from "../jobs/progress_snapshot.ts";
+import { getManifest } from "../registry/manifests.ts";
 
-/** The steps of a manifest job, in order, with their names on the wire (SPEC §5.2). */
+/** The steps of a manifest job, in order, with their names on the wire. */
 export const STEPS = [
   "contact_sheet",
   "yolo_detection",
@@ -22,8 +24,8 @@ export const STEPS = [
 /** One of {@linkcode STEPS}. */
 export type Step = (typeof STEPS)[number];
 
-/** The counters of a manifest job (the seed plan's five, and what else helps a person). */
-export interface Counters {
+/** The counters of a manifest job: what it found and described, and what that cost. */
+export type Counters = {
   uploads_total: number;
   uploads_processed: number;
   crops_total: number;
@@ -37,7 +39,7 @@ export interface Counters {
   /** Tokens the remote provider reported for this job's prompts (0 for the local one). */
   input_tokens: number;
   output_tokens: number;
-}
+};
 
 /** Counters at the start of a job. */
 export function emptyCounters(): Counters {
@@ -57,177 +59,26 @@ export function emptyCounters(): Counters {
   };
 }
 
-/** Where a step is. */
-export interface StepState {
-  state: "pending" | "started" | "finished";
-  duration_ms: number | null;
-}
-
-/** What a job row's `progress` column holds: a manifest job's by default. */
-export interface StoredProgress<S extends string = Step, C extends object = Counters> {
-  counters: C;
-  steps: Record<S, StepState>;
-  provider: string | null;
-}
+/** The progress reporter of a manifest job. */
+export type ManifestProgress = ProgressReporter<Step, Counters>;
 
 /** The stored progress of a manifest job row. */
-export function parseStoredProgress(json: string | null): StoredProgress {
+export function parseStoredProgress(json: string | null): StoredProgress<Step, Counters> {
   return parseProgressOf(json, STEPS, emptyCounters);
 }
 
-/**
- * The stored progress of a job row with its own `steps` and counters, tolerant of rows
- * written before the job started.
- */
-export function parseProgressOf<S extends string, C extends object>(
-  json: string | null,
-  steps: readonly S[],
-  emptyCountersOf: () => C,
-): StoredProgress<S, C> {
-  const raw = json ? JSON.parse(json) : {};
-  return {
-    counters: { ...emptyCountersOf(), ...raw.counters },
-    steps: Object.fromEntries(
-      steps.map((step) => [step, raw.steps?.[step] ?? { state: "pending", duration_ms: null }]),
-    ) as Record<S, StepState>,
-    provider: raw.provider ?? null,
-  };
-}
+/** What `GET /manifests/{id}/progress` returns and the WebSocket `snapshot` carries. */
+export type ProgressView = ProgressSnapshot<Step, Counters, { manifest_status: ManifestStatus }>;
 
-/** Minimum time between two `progress` frames of one job. */
-export const PROGRESS_INTERVAL_MS = 250;
-
-/** An object whose every field is a number (an interface of counters qualifies). */
-export type NumberRecord<C> = { [K in keyof C]: number };
-
-/** How a {@linkcode ProgressReporter} is set up; a manifest job's steps and counters by default. */
-export interface ProgressOptions<S extends string, C extends NumberRecord<C>> {
-  readonly db: Db;
-  readonly hub: EventHub;
-  readonly jobId: string;
-  readonly topic: Topic;
-  readonly provider: string | null;
-  readonly steps?: readonly S[];
-  readonly emptyCounters?: () => C;
-  /**
-   * The job's signal: once it aborts (cancelled or shutting down) nothing more is saved or
-   * sent, so no frame follows the `done` of a cancel.
-   */
-  readonly signal?: AbortSignal;
-}
-
-/** Reports one job's progress. */
-export class ProgressReporter<
-  S extends string = Step,
-  C extends NumberRecord<C> = Counters,
-> {
-  readonly #db: Db;
-  readonly #hub: EventHub;
-  readonly #jobId: string;
-  readonly #topic: Topic;
-  readonly #state: StoredProgress<S, C>;
-  readonly #signal: AbortSignal | undefined;
-  #step: S | null = null;
-  #stepStart = 0;
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #lastSent = 0;
-  #dirty = false;
-  #flushing: Promise<void> = Promise.resolve();
-
-  constructor(options: ProgressOptions<S, C>) {
-    this.#db = options.db;
-    this.#hub = options.hub;
-    this.#jobId = options.jobId;
-    this.#topic = options.topic;
-    this.#signal = options.signal;
-    const steps = (options.steps ?? STEPS) as readonly S[];
-    const empty = (options.emptyCounters ?? emptyCounters) as () => C;
-    this.#state = { ...parseProgressOf(null, steps, empty), provider: options.provider };
-  }
-
-  /** The counters as they are now. */
-  get counters(): Readonly<C> {
-    return this.#state.counters;
-  }
-
-  /** The job's topic. */
-  get topic(): Topic {
-    return this.#topic;
-  }
-
-  /** Changes counters; a frame follows within {@linkcode PROGRESS_INTERVAL_MS}. */
-  update(change: Partial<C>): void {
-    Object.assign(this.#state.counters, change);
-    this.#dirty = true;
-    if (this.#timer !== null) return;
-    const wait = Math.max(0, this.#lastSent + PROGRESS_INTERVAL_MS - performance.now());
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      void this.flush();
-    }, wait);
-  }
-
-  /** Adds `amount` to one counter. */
-  add(counter: keyof C, amount = 1): void {
-    this.update({ [counter]: this.#state.counters[counter] + amount } as unknown as Partial<C>);
-  }
-
-  /** Sends pending counter changes now. */
-  flush(): Promise<void> {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-    this.#flushing = this.#flushing.then(async () => {
-      if (!this.#dirty) return;
-      this.#dirty = false;
-      this.#lastSent = performance.now();
-      await this.#save();
-      await this.#emit("progress", {
-        current_step: this.#step,
-        progress: { ...this.#state.counters },
-      });
-    });
-    return this.#flushing;
-  }
-
-  /** Marks `step` started. */
-  async stepStarted(step: S): Promise<void> {
-    await this.flush();
-    this.#step = step;
-    this.#stepStart = performance.now();
-    this.#state.steps[step] = { state: "started", duration_ms: null };
-    await this.#save();
-    await this.#emit("step", { step, state: "started", duration_ms: null });
-  }
-
-  /** Marks the current step finished, after sending its last counters. */
-  async stepFinished(step: S): Promise<void> {
-    await this.flush();
-    const duration = Math.round(performance.now() - this.#stepStart);
-    this.#state.steps[step] = { state: "finished", duration_ms: duration };
-    await this.#save();
-    await this.#emit("step", { step, state: "finished", duration_ms: duration });
-  }
-
-  /** Sends an `asset` frame (an asset was created or changed). */
-  async asset(asset: Record<string, unknown>, change: "created" | "updated"): Promise<void> {
-    await this.#emit("asset", { change, asset });
-  }
-
-  /** Stops the coalescing timer (the job ended). */
-  dispose(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-  }
-
-  async #save(): Promise<void> {
-    if (this.#signal?.aborted) return;
-    await saveProgress(this.#db, this.#jobId, this.#step, this.#state);
-  }
-
-  async #emit(type: "progress" | "step" | "asset", payload: Record<string, unknown>) {
-    if (this.#signal?.aborted) return;
-    await this.#hub.emit({ topic: this.#topic, type, jobId: this.#jobId, payload });
-  }
+/** The progress of a manifest's newest job (`not_started` when it never had one). */
+export async function manifestProgress(db: Db, manifestId: string): Promise<ProgressView> {
+  const manifest = await getManifest(db, manifestId);
+  // Manifest jobs are serialised on their manifest, so its id is their key.
+  const job = await latestJobFor(db, manifestId);
+  return progressSnapshot(
+    job,
+    parseStoredProgress(job?.progress ?? null),
+    { manifest_status: manifest.status },
+    manifest.status === "ERROR" ? manifest.error : null,
+  );
 }

@@ -10,7 +10,7 @@ import type { Db } from "../db/database.ts";
 import { getById } from "../db/get_by_id.ts";
 import { conflict } from "../errors.ts";
 import { releaseImages } from "./blob_refs.ts";
-import { jobKey } from "../jobs/job_store.ts";
+import { latestJobFor } from "../jobs/job_store.ts";
 import { type RegistryDeps } from "./deps.ts";
 import { now } from "../db/timestamp.ts";
 
@@ -71,9 +71,8 @@ export async function assertNotProcessing(
   manifest: ManifestRow,
 ): Promise<void> {
   if (manifest.status !== "PROCESSING") return;
-  const job = await db.selectFrom("jobs").select("id")
-    .where(jobKey, "=", manifest.id).where("status", "in", ["queued", "running"])
-    .orderBy("created_at", "desc").executeTakeFirst();
+  // Manifest jobs are serialised on their manifest: its id is their key.
+  const job = await latestJobFor(db, manifest.id, { active: true });
   const wait = job ? `wait for it or cancel job ${job.id}` : "wait for processing to finish";
   throw conflict(
     "manifest_processing",

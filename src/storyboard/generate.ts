@@ -1,32 +1,34 @@
 /**
- * The storyboard job (SPEC §8): build the manifest's registry, ask the writer for a
- * storyboard whose every tag field is constrained to the registry's tags, validate it, give
- * the writer one repair round-trip naming exactly what was wrong, and store the result in
- * one transaction — or fail with the list of wrong tags, leaving any previous storyboard as
- * it was. Progress goes out on `project:{id}` like a manifest job's.
+ * The storyboard job: build the manifest's registry, ask the writer for a storyboard whose
+ * every tag field is constrained to the registry's tags, validate it, give the writer one
+ * repair round-trip naming exactly what was wrong, and store the result in one transaction
+ * — or fail with the list of wrong tags, leaving any previous storyboard as it was. It is
+ * serialised on, and reports on, its project (`project:{id}`).
  *
  * @module
  */
+import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import type { JobRow } from "../db/tables.ts";
-import { isOneOf, PROJECT_STATUSES } from "../db/vocabulary.ts";
+import { PROJECT_STATUSES } from "../db/vocabulary.ts";
 import type { EventHub } from "../events/event_hub.ts";
-import type { Topic } from "../db/vocabulary.ts";
 import { AppError, conflict, invalid } from "../errors.ts";
-import { type JobControl, type JobHandler, JobInterruptedError } from "../jobs/job_runner.ts";
+import { type JobControl, JobInterruptedError } from "../jobs/job_control.ts";
+import type { Job, JobDefinition, JobOutcome, JobServices } from "../jobs/job_definition.ts";
 import type { JobRunner } from "../jobs/job_runner.ts";
-import {
-  enqueueJob,
-  finishJob,
-  latestJobFor,
-  paramsOf,
-  PROGRESS_STATUS,
-} from "../jobs/job_store.ts";
+import { enqueueJob, finishJob } from "../jobs/job_store.ts";
 import { responseJsonSchema } from "../llm/json_schema.ts";
 import { now } from "../db/timestamp.ts";
 import { getManifest } from "../registry/manifests.ts";
-import { parseProgressOf, ProgressReporter } from "../pipeline/progress.ts";
 import { loadRegistry } from "./load_registry.ts";
+import {
+  emptyStoryboardCounters,
+  STORYBOARD_STEPS,
+  type StoryboardCounters,
+  type StoryboardProgress,
+  storyboardProgress,
+  type StoryboardStep,
+} from "./progress.ts";
 import { assertNotGenerating, getProject, type ProjectRow } from "./projects.ts";
 import { repairPrompt, storyboardPrompt } from "./prompt.ts";
 import { type Registry, renderRegistryBlock } from "./registry.ts";
@@ -34,41 +36,6 @@ import { storyboardOutputSchemaFor } from "./schemas.ts";
 import { saveStoryboard } from "./storage.ts";
 import { describeProblems, unknownTags, validateStoryboard, type Validation } from "./validate.ts";
 import type { StoryboardTurn, StoryboardWriter, WrittenStoryboard } from "./writer.ts";
-
-/** The steps of a storyboard job, in order. */
-export const STORYBOARD_STEPS = ["registry", "writing", "validating", "saving"] as const;
-
-/** One of {@linkcode STORYBOARD_STEPS}. */
-export type StoryboardStep = (typeof STORYBOARD_STEPS)[number];
-
-/** The counters of a storyboard job. */
-export interface StoryboardCounters {
-  registry_entries: number;
-  scenes_target: number;
-  scenes_written: number;
-  llm_calls: number;
-  repair_rounds: number;
-  aliases_mapped: number;
-  indices_fixed: number;
-  problems: number;
-  input_tokens: number;
-  output_tokens: number;
-}
-
-function emptyStoryboardCounters(): StoryboardCounters {
-  return {
-    registry_entries: 0,
-    scenes_target: 0,
-    scenes_written: 0,
-    llm_calls: 0,
-    repair_rounds: 0,
-    aliases_mapped: 0,
-    indices_fixed: 0,
-    problems: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-  };
-}
 
 /** What storyboard generation needs. */
 export interface StoryboardDeps {
@@ -79,10 +46,21 @@ export interface StoryboardDeps {
   readonly writer: StoryboardWriter | null;
 }
 
-/** The topic of a project's frames. */
-export function projectTopic(projectId: string): Topic {
-  return `project:${projectId}`;
+/** What a storyboard job's run needs. */
+export interface StoryboardJobDeps extends JobServices {
+  /** Null when no LLM is configured: a job queued before a restart without one fails. */
+  readonly writer: StoryboardWriter | null;
 }
+
+/** The params of a storyboard job: its project, and the status to return to on cancel. */
+export const StoryboardJobParams = z.object({
+  project_id: z.string(),
+  // GENERATING is never one to return to; a row without one returns to DRAFT.
+  previous_status: z.enum(PROJECT_STATUSES).catch("DRAFT"),
+});
+
+/** What a storyboard job's params hold. */
+export type StoryboardJobParams = z.infer<typeof StoryboardJobParams>;
 
 /** The storyboard was still invalid after the repair round-trip. */
 export class StoryboardRejectedError extends Error {
@@ -135,8 +113,7 @@ export async function startStoryboard(deps: StoryboardDeps, projectId: string): 
     }
     await trx.updateTable("projects").set({ status: "GENERATING", error: null, updated_at: now() })
       .where("id", "=", projectId).execute();
-    return await enqueueJob(trx, {
-      kind: "storyboard",
+    return await enqueueJob(trx, storyboardJob, {
       targetId: projectId,
       params: { project_id: projectId, previous_status: project.status },
     });
@@ -145,87 +122,69 @@ export async function startStoryboard(deps: StoryboardDeps, projectId: string): 
   return job;
 }
 
-/** The handler of `storyboard` jobs. */
-export function storyboardJobHandler(
-  deps: Pick<StoryboardDeps, "db" | "hub" | "writer">,
-): JobHandler {
-  return async function runStoryboardJob(job: JobRow, control: JobControl): Promise<void> {
-    const writer = deps.writer;
-    if (!writer) throw new Error("No LLM is configured: set GEMINI_API_KEY and restart.");
-    const project = await getProject(deps.db, job.target_id);
-    const progress = new ProgressReporter<StoryboardStep, StoryboardCounters>({
-      db: deps.db,
-      hub: deps.hub,
-      jobId: job.id,
-      topic: projectTopic(project.id),
-      provider: writer.name,
-      steps: STORYBOARD_STEPS,
-      emptyCounters: emptyStoryboardCounters,
-      signal: control.signal,
-    });
-    const step = async <T>(name: StoryboardStep, work: () => Promise<T>): Promise<T> => {
-      await control.checkpoint();
-      await progress.stepStarted(name);
-      const result = await work();
-      await progress.stepFinished(name);
-      return result;
-    };
-    try {
-      const { registry, manifestVersion } = await step(
-        "registry",
-        () => readyRegistry(deps.db, project),
-      );
-      progress.update({
-        registry_entries: registry.entries.length,
-        scenes_target: project.target_scene_count,
-      });
-      const jsonSchema = responseJsonSchema(storyboardOutputSchemaFor(registry.primaryTags, {
-        allowCharacterDeclarations: !registry.hasCharacters,
-      }));
-      const turns: StoryboardTurn[] = [{
-        role: "user",
-        text: storyboardPrompt(project, registry, renderRegistryBlock(registry)),
-      }];
-      const ask = async (): Promise<WrittenStoryboard> => {
-        const answer = await writer.write(turns, jsonSchema, control.signal);
-        progress.update({
-          llm_calls: progress.counters.llm_calls + 1,
-          input_tokens: progress.counters.input_tokens + answer.usage.inputTokens,
-          output_tokens: progress.counters.output_tokens + answer.usage.outputTokens,
-          scenes_written: answer.output.scenes.length,
-        });
-        return answer;
-      };
-      const first = await step("writing", ask);
-      const validation = await step("validating", async () => {
-        const checked = validateStoryboard(first.output, registry);
-        count(progress, checked);
-        if (checked.problems.length === 0) return checked;
-        turns.push({ role: "model", text: first.text });
-        turns.push({ role: "user", text: repairPrompt(checked.problems, registry) });
-        progress.add("repair_rounds");
-        const repaired = validateStoryboard((await ask()).output, registry);
-        count(progress, repaired);
-        if (repaired.problems.length > 0) throw rejected(repaired, registry);
-        return repaired;
-      });
-      await step("saving", () =>
-        deps.db.transaction().execute(async (trx) => {
-          if (!await finishJob(trx, job.id, "succeeded", null)) {
-            throw new JobInterruptedError(`Job ${job.id} was cancelled.`);
-          }
-          await saveStoryboard(trx, project.id, validation.storyboard, manifestVersion);
-        }));
-      await progress.flush();
-      await deps.hub.emitDone(progress.topic, job.id, {
-        status: "complete",
-        error: null,
-        totals: { ...progress.counters, scene_count: validation.storyboard.scenes.length },
-      });
-    } finally {
-      progress.dispose();
-    }
+/** Writes, checks and stores the project's storyboard, then ends the job. */
+async function runStoryboardJob(
+  job: Job<StoryboardJobParams>,
+  control: JobControl,
+  progress: StoryboardProgress,
+  deps: StoryboardJobDeps,
+): Promise<JobOutcome> {
+  const writer = deps.writer;
+  if (!writer) throw new Error("No LLM is configured: set GEMINI_API_KEY and restart.");
+  const project = await getProject(deps.db, job.params.project_id);
+  const step = async <T>(name: StoryboardStep, work: () => Promise<T>): Promise<T> => {
+    await control.checkpoint();
+    await progress.stepStarted(name);
+    const result = await work();
+    await progress.stepFinished(name);
+    return result;
   };
+  const { registry, manifestVersion } = await step(
+    "registry",
+    () => readyRegistry(deps.db, project),
+  );
+  progress.update({
+    registry_entries: registry.entries.length,
+    scenes_target: project.target_scene_count,
+  });
+  const jsonSchema = responseJsonSchema(storyboardOutputSchemaFor(registry.primaryTags, {
+    allowCharacterDeclarations: !registry.hasCharacters,
+  }));
+  const turns: StoryboardTurn[] = [{
+    role: "user",
+    text: storyboardPrompt(project, registry, renderRegistryBlock(registry)),
+  }];
+  const ask = async (): Promise<WrittenStoryboard> => {
+    const answer = await writer.write(turns, jsonSchema, control.signal);
+    progress.update({
+      llm_calls: progress.counters.llm_calls + 1,
+      input_tokens: progress.counters.input_tokens + answer.usage.inputTokens,
+      output_tokens: progress.counters.output_tokens + answer.usage.outputTokens,
+      scenes_written: answer.output.scenes.length,
+    });
+    return answer;
+  };
+  const first = await step("writing", ask);
+  const validation = await step("validating", async () => {
+    const checked = validateStoryboard(first.output, registry);
+    count(progress, checked);
+    if (checked.problems.length === 0) return checked;
+    turns.push({ role: "model", text: first.text });
+    turns.push({ role: "user", text: repairPrompt(checked.problems, registry) });
+    progress.add("repair_rounds");
+    const repaired = validateStoryboard((await ask()).output, registry);
+    count(progress, repaired);
+    if (repaired.problems.length > 0) throw rejected(repaired, registry);
+    return repaired;
+  });
+  await step("saving", () =>
+    deps.db.transaction().execute(async (trx) => {
+      if (!await finishJob(trx, job.id, "succeeded", null)) {
+        throw new JobInterruptedError(`Job ${job.id} was cancelled.`);
+      }
+      await saveStoryboard(trx, project.id, validation.storyboard, manifestVersion);
+    }));
+  return { error: null, totals: { scene_count: validation.storyboard.scenes.length } };
 }
 
 /** The registry of the project's manifest, which must still be READY when the job runs. */
@@ -244,10 +203,7 @@ async function readyRegistry(
   return { registry: await loadRegistry(db, manifest.id), manifestVersion: manifest.version };
 }
 
-function count(
-  progress: ProgressReporter<StoryboardStep, StoryboardCounters>,
-  validation: Validation,
-): void {
+function count(progress: StoryboardProgress, validation: Validation): void {
   progress.update({
     aliases_mapped: progress.counters.aliases_mapped + validation.aliasesMapped.length,
     indices_fixed: progress.counters.indices_fixed + validation.indicesFixed.length,
@@ -269,57 +225,46 @@ function rejected(validation: Validation, registry: Registry): StoryboardRejecte
 }
 
 /**
- * After a storyboard job failed (the runner already marked it): the project ends ERROR with
- * the job's message — any previous storyboard stays readable — and subscribers get `done`.
+ * After a storyboard job failed: the project ends ERROR with the job's message — any
+ * previous storyboard stays readable.
  */
-export function onStoryboardJobFailed(deps: Pick<StoryboardDeps, "db" | "hub">) {
-  return async function markStoryboardFailed(job: JobRow, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    await deps.db.updateTable("projects").set({
-      status: "ERROR",
-      error: message,
+async function markProjectFailed(
+  db: Db,
+  job: Job<StoryboardJobParams>,
+  message: string,
+): Promise<void> {
+  await db.updateTable("projects").set({ status: "ERROR", error: message, updated_at: now() })
+    .where("id", "=", job.params.project_id).where("status", "=", "GENERATING").execute();
+}
+
+/** The storyboard job kind's definition. */
+export type StoryboardJobDefinition = JobDefinition<
+  "storyboard",
+  StoryboardJobParams,
+  StoryboardStep,
+  StoryboardCounters,
+  StoryboardJobDeps
+>;
+
+/** Writes a project's storyboard: the job `POST /projects/{id}/storyboard` queues. */
+export const storyboardJob: StoryboardJobDefinition = Object.freeze<StoryboardJobDefinition>({
+  kind: "storyboard",
+  subject: "project",
+  params: StoryboardJobParams,
+  serialKey: ({ params }) => params.project_id,
+  steps: STORYBOARD_STEPS,
+  emptyCounters: emptyStoryboardCounters,
+  provider: (deps) => deps.writer?.name ?? null,
+  manifestId: () => null,
+  run: runStoryboardJob,
+  onFailed: markProjectFailed,
+  onExhausted: markProjectFailed,
+  async onCancelled(trx, job) {
+    const previous = job.params.previous_status;
+    await trx.updateTable("projects").set({
+      status: previous === "GENERATING" ? "DRAFT" : previous,
       updated_at: now(),
-    })
-      .where("id", "=", job.target_id).where("status", "=", "GENERATING").execute();
-    const row = await deps.db.selectFrom("jobs").select("progress").where("id", "=", job.id)
-      .executeTakeFirst();
-    await deps.hub.emitDone(projectTopic(job.target_id), job.id, {
-      status: "error",
-      error: message,
-      totals: storedProgress(row?.progress).counters,
-    });
-  };
-}
-
-/** After a storyboard job was cancelled: the project returns to the status it had. */
-export async function onStoryboardJobCancelled(trx: Db, job: JobRow): Promise<void> {
-  const previous = paramsOf(job).previous_status;
-  await trx.updateTable("projects").set({
-    status: isOneOf(PROJECT_STATUSES, previous) && previous !== "GENERATING" ? previous : "DRAFT",
-    updated_at: now(),
-  }).where("id", "=", job.target_id).where("status", "=", "GENERATING").execute();
-}
-
-/** The stored progress of a storyboard job row. */
-export function storedProgress(json: string | null | undefined) {
-  return parseProgressOf(json ?? null, STORYBOARD_STEPS, emptyStoryboardCounters);
-}
-
-/** What `project:{id}` subscribers get first: the project's newest storyboard job. */
-export async function storyboardProgress(db: Db, projectId: string) {
-  const project = await getProject(db, projectId);
-  const job = await latestJobFor(db, "storyboard", projectId);
-  const stored = storedProgress(job?.progress);
-  return {
-    status: job ? PROGRESS_STATUS[job.status] : "not_started",
-    job_id: job?.id ?? null,
-    project_status: project.status,
-    current_step: job?.current_step ?? null,
-    progress: { ...stored.counters },
-    steps: stored.steps,
-    provider: stored.provider,
-    error: job?.error ?? project.error,
-    started_at: job?.started_at ?? null,
-    finished_at: job?.finished_at ?? null,
-  };
-}
+    }).where("id", "=", job.params.project_id).where("status", "=", "GENERATING").execute();
+  },
+  snapshot: storyboardProgress,
+});

@@ -127,7 +127,7 @@ export async function deleteProject(db: Db, id: string): Promise<void> {
 /** Refuses a change while a job writes the project's storyboard, naming the job. */
 export async function assertNotGenerating(db: Db, project: ProjectRow): Promise<void> {
   if (project.status !== "GENERATING") return;
-  const job = await latestJobFor(db, "storyboard", project.id);
+  const job = await latestJobFor(db, project.id);
   throw conflict(
     "project_generating",
     `Project ${project.id} is GENERATING its storyboard: wait for it or cancel job ${job?.id}.`,
@@ -139,7 +139,7 @@ export async function assertNotGenerating(db: Db, project: ProjectRow): Promise<
 export async function projectToJson(db: Db, row: ProjectRow): Promise<ProjectView> {
   const scenes = await db.selectFrom("scenes").select((eb) => eb.fn.countAll<number>().as("n"))
     .where("project_id", "=", row.id).executeTakeFirstOrThrow();
-  const job = await latestJobFor(db, "storyboard", row.id);
+  const job = await latestJobFor(db, row.id);
   return {
     id: row.id,
     title: row.title,

@@ -9,15 +9,11 @@ import type { z } from "zod";
 import type { JobRow } from "../../db/tables.ts";
 import { AppError } from "../../errors.ts";
 import type { JobStatus } from "../../db/vocabulary.ts";
+import { cancelJob } from "../../jobs/cancel_job.ts";
+import type { JobKinds } from "../../jobs/job_kinds.ts";
 import { getJob, listJobs, statusOf } from "../../jobs/job_store.ts";
-import {
-  cancelJob,
-  manifestProgress,
-  type ProcessingDeps,
-  startProcessing,
-  startReprocess,
-} from "../../pipeline/processing.ts";
-import { manifestIdOf, manifestTopic } from "../../pipeline/process_manifest.ts";
+import { type ProcessingDeps, startProcessing, startReprocess } from "../../pipeline/processing.ts";
+import { manifestProgress } from "../../pipeline/progress.ts";
 import { getAsset } from "../../registry/assets.ts";
 import { getManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
@@ -122,17 +118,18 @@ const cancel = createRoute({
 /** What the processing routes need. */
 export interface ProcessingRouteDeps extends ProcessingDeps {
   readonly blobs: BlobStore;
+  readonly jobs: JobKinds;
   /** How long `POST /assets/{id}/reprocess` waits before answering 202 instead of 200. */
   readonly reprocessWaitMs?: number;
 }
 
-/** The API form of a job row. */
-export function jobToJson(row: JobRow): z.infer<typeof Job> {
+/** The API form of a job row; its kind's definition says which manifest it is about. */
+export function jobToJson(row: JobRow, jobs: JobKinds): z.infer<typeof Job> {
   return {
     id: row.id,
     kind: row.kind,
     target_id: row.target_id,
-    manifest_id: row.kind === "storyboard" ? null : manifestIdOf(row),
+    manifest_id: jobs.of(row.kind).manifestId(row),
     status: row.status,
     current_step: row.current_step,
     progress: JSON.parse(row.progress || "{}"),
@@ -155,8 +152,7 @@ export function processingRoutes(deps: ProcessingRouteDeps): RouteGroup {
 
   app.openapi(progress, async (c) => {
     const view = await manifestProgress(deps.db, c.req.valid("param").id);
-    // The job model types its statuses as strings; they are the schema's values.
-    return c.json(view as z.output<typeof Progress>, 200);
+    return c.json(view, 200);
   });
 
   app.openapi(contactSheet, async (c) => {
@@ -196,28 +192,28 @@ export function processingRoutes(deps: ProcessingRouteDeps): RouteGroup {
 
   app.openapi(jobs, async (c) => {
     const rows = await listJobs(deps.db, c.req.valid("query"));
-    return c.json({ items: rows.map(jobToJson) }, 200);
+    return c.json({ items: rows.map((row) => jobToJson(row, deps.jobs)) }, 200);
   });
 
   app.openapi(job, async (c) => {
-    return c.json(jobToJson(await getJob(deps.db, c.req.valid("param").id)), 200);
+    return c.json(jobToJson(await getJob(deps.db, c.req.valid("param").id), deps.jobs), 200);
   });
 
   app.openapi(cancel, async (c) => {
-    return c.json(jobToJson(await cancelJob(deps, c.req.valid("param").id)), 200);
+    return c.json(jobToJson(await cancelJob(deps, c.req.valid("param").id), deps.jobs), 200);
   });
 
   return app;
 }
 
-/** Waits until a manifest job ends or `timeoutMs` passes; returns its status then. */
+/** Waits until a job ends or `timeoutMs` passes; returns its status then. */
 async function waitForJob(
-  deps: ProcessingDeps,
+  deps: ProcessingRouteDeps,
   job: JobRow,
   timeoutMs: number,
 ): Promise<JobStatus | undefined> {
   const { promise, resolve } = Promise.withResolvers<void>();
-  const stop = deps.hub.subscribe(manifestTopic(manifestIdOf(job)), (frame) => {
+  const stop = deps.hub.subscribe(deps.jobs.of(job.kind).topic(job), (frame) => {
     if (frame.type === "done" && frame.job_id === job.id) resolve();
   });
   const timer = setTimeout(resolve, timeoutMs);

@@ -6,11 +6,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { invalid } from "../../errors.ts";
-import {
-  startStoryboard,
-  type StoryboardDeps,
-  storyboardProgress,
-} from "../../storyboard/generate.ts";
+import { startStoryboard, type StoryboardDeps } from "../../storyboard/generate.ts";
+import { storyboardProgress } from "../../storyboard/progress.ts";
 import {
   createProject,
   deleteProject,
@@ -220,8 +217,7 @@ export function projectRoutes(deps: StoryboardDeps): RouteGroup {
 
   app.openapi(progress, async (c) => {
     const view = await storyboardProgress(deps.db, c.req.valid("param").id);
-    // The job model types its statuses as strings; they are the schema's values.
-    return c.json(view as z.output<typeof StoryboardProgress>, 200);
+    return c.json(view, 200);
   });
 
   app.openapi(storyboard, async (c) => {

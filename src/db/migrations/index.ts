@@ -8,11 +8,13 @@ import type { Migration, MigrationProvider } from "kysely/migration";
 import * as initial from "./0001_initial.ts";
 import * as jobParams from "./0002_job_params.ts";
 import * as promptTokens from "./0003_prompt_tokens.ts";
+import * as jobSerialKey from "./0004_job_serial_key.ts";
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial": initial,
   "0002_job_params": jobParams,
   "0003_prompt_tokens": promptTokens,
+  "0004_job_serial_key": jobSerialKey,
 });
 
 /** Hands Kysely's `Migrator` the project's migrations. */
