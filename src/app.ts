@@ -12,6 +12,9 @@ import type { Db } from "./db/database.ts";
 import { AppError } from "./errors.ts";
 import { errorResponse, handleError, handleNotFound } from "./api/http_errors.ts";
 import { bearerAuth } from "./api/middleware/auth.ts";
+import { hostCheck } from "./api/middleware/host_check/index.ts";
+import { originCheck } from "./api/middleware/origin_check/index.ts";
+import { securityHeaders } from "./api/middleware/security_headers/index.ts";
 import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
 import { serviceRoutes } from "./api/routes/service.ts";
@@ -72,6 +75,14 @@ export function createApp(services: Services): Hono {
   const app = new Hono();
   app.onError(handleError);
   app.notFound(handleNotFound);
+  // First, so that every answer, refusals included, carries the headers.
+  app.use(securityHeaders());
+  if (config.authToken === undefined) {
+    // Without a token, nothing else tells a web page from the person at the keyboard. With
+    // one, every request that matters must carry it, and no page of another site has it.
+    app.use(hostCheck(config.allowedHosts));
+    app.use(originCheck(config.allowedOrigins));
+  }
 
   app.route(
     "/",
