@@ -62,7 +62,9 @@ export async function launchChromium(): Promise<Browser> {
 
 /**
  * Runs `body` with a fresh page (1280×900) of a fresh browser, and always closes both. Page
- * errors and console errors are collected and returned, so a test can check the page was clean.
+ * errors, console errors (Content-Security-Policy refusals among them) and files the
+ * dashboard needs but the server does not have (a 404 outside `/api`, such as a missing
+ * favicon) are collected and returned, so a test can check the page was clean.
  */
 export async function withPage<T>(
   body: (page: Page, problems: string[]) => Promise<T>,
@@ -79,6 +81,14 @@ export async function withPage<T>(
       // Chromium logs every 4xx the page receives; the page handles those itself.
       if (message.type() !== "error" || /Failed to load resource/.test(message.text())) return;
       problems.push(`console error: ${message.text()}`);
+    });
+    // A 404 under /api is an answer the page handles; anywhere else it is a missing file,
+    // which the console line filtered above would not name.
+    page.on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      if (response.status() === 404 && !path.startsWith("/api/")) {
+        problems.push(`missing file: ${response.request().method()} ${path}`);
+      }
     });
     return await body(page, problems);
   } finally {

@@ -61,7 +61,10 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
       let manifestId = "";
 
       await t.step("create a manifest, upload three photos, process it live", async () => {
-        await page.goto(`${server.url}/`);
+        const answer = await page.goto(`${server.url}/`);
+        // The whole walk-through runs under the policy: a refused inline style or script
+        // would be a console error, and `problems` must stay empty.
+        assert.match(answer?.headers()["content-security-policy"] ?? "", /style-src 'self'/);
         await page.getByText("No manifests yet").waitFor();
         await page.getByLabel("Name", { exact: true }).fill("Demo cast");
         await page.getByRole("button", { name: "Create manifest" }).click();
