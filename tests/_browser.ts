@@ -96,13 +96,36 @@ export async function withPage<T>(
   }
 }
 
+/**
+ * Waits until the JavaScript `expression` is truthy in the page, checking every 100 ms.
+ *
+ * Use it instead of `page.waitForFunction(expression)`: that one re-reads a string with
+ * `eval` from a page callback while it polls, which the dashboard's Content-Security-Policy
+ * refuses (no 'unsafe-eval'), failing the wait and logging a page error. `page.evaluate`
+ * comes from the browser's debugging protocol, which the policy does not govern.
+ *
+ * @throws {Error} when `timeoutMs` passes first.
+ */
+export async function waitForCondition(
+  page: Page,
+  expression: string,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate<unknown>(expression))) {
+    if (Date.now() > deadline) {
+      throw new Error(`Still false after ${timeoutMs} ms in the page: ${expression}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Saves a full-page screenshot as tests/output/<name>.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   await Deno.mkdir(OUTPUT_DIR, { recursive: true });
   // Best effort: let images that are on their way arrive, so the picture shows them.
-  await page.waitForFunction("[...document.images].every((img) => img.complete)", null, {
-    timeout: 15_000,
-  }).catch(() => {});
+  await waitForCondition(page, "[...document.images].every((img) => img.complete)", 15_000)
+    .catch(() => {});
   const path = new URL(`${name}.png`, OUTPUT_DIR).pathname;
   await page.screenshot({ path, fullPage: true });
   return path;
