@@ -13,6 +13,9 @@ import { AppError } from "./errors.ts";
 import { errorResponse, handleError, handleNotFound } from "./api/http_errors.ts";
 import { bearerAuth } from "./api/middleware/auth.ts";
 import { documentedApp, openApiDocument, type RouteGroup, routeGroup } from "./api/openapi.ts";
+import { hostCheck } from "./api/middleware/host_check/index.ts";
+import { originCheck } from "./api/middleware/origin_check/index.ts";
+import { securityHeaders } from "./api/middleware/security_headers/index.ts";
 import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
 import { serviceRoutes } from "./api/routes/service.ts";
@@ -79,6 +82,14 @@ export function createApp(services: Services): RouteGroup {
   const app = documentedApp();
   app.onError(handleError);
   app.notFound(handleNotFound);
+  // First, so that every answer, refusals included, carries the headers.
+  app.use(securityHeaders());
+  if (config.authToken === undefined) {
+    // Without a token, nothing else tells a web page from the person at the keyboard. With
+    // one, every request that matters must carry it, and no page of another site has it.
+    app.use(hostCheck(config.allowedHosts));
+    app.use(originCheck(config.allowedOrigins));
+  }
 
   let document: Record<string, unknown> | undefined;
   app.route(

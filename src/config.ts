@@ -22,12 +22,81 @@ const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 /** `z.coerce.number()` reads "" as 0: an empty numeric variable must mean "unset" instead. */
 const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema);
 
+/** `1`/`true`/`yes` or `0`/`false`/`no` (any case); empty or unset is false. */
+const flag = z.preprocess(
+  (value) => (typeof value === "string" ? value.trim().toLowerCase() : value),
+  z.enum(["", "1", "true", "yes", "0", "false", "no"], {
+    error: "Expected 1, true or yes to turn it on (0, false, no or unset for off)",
+  }).default("").transform((value) => value === "1" || value === "true" || value === "yes"),
+);
+
+/** `host`, `host:port`, `[v6]`, `[v6]:port`, `.domain` (and its subdomains) or `*`. */
+const HOST_ENTRY = /^(\*|(\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?)$/;
+
+/** A comma-separated list: entries trimmed, empty ones dropped, each normalized or refused. */
+function commaList(normalize: (entry: string) => string | null, expected: string) {
+  return z.string().default("").transform((value, ctx) => {
+    const entries: string[] = [];
+    for (const raw of value.split(",").map((entry) => entry.trim()).filter(Boolean)) {
+      const entry = normalize(raw);
+      if (entry === null) {
+        ctx.issues.push({ code: "custom", input: value, message: `"${raw}" is not ${expected}` });
+      } else if (!entries.includes(entry)) entries.push(entry);
+    }
+    return entries;
+  });
+}
+
+/** A Host name the way ALLOWED_HOSTS lists it, lower-cased; null when it is not one. */
+function hostEntry(entry: string): string | null {
+  const lower = entry.toLowerCase();
+  return HOST_ENTRY.test(lower) ? lower : null;
+}
+
+/** `scheme://host[:port]` as browsers send it in `Origin`; null for anything else. */
+export function originOf(entry: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return null;
+  }
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username &&
+    !url.password;
+  // Schemes without a host (file:, data:, extensions) have the opaque origin "null".
+  if (!bare || url.origin === "null") return null;
+  return url.origin;
+}
+
+/**
+ * Whether binding `host` keeps the service on this machine: `localhost`, 127.0.0.0/8 and
+ * ::1. Any other name or address (0.0.0.0, ::, a LAN address, a host name) may be reachable
+ * from the network.
+ */
+export function isLoopbackAddress(host: string): boolean {
+  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (bare === "localhost") return true;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(bare);
+  if (v4) return v4[1] === "127" && v4.slice(2).every((part) => Number(part) <= 255);
+  return bare === "::1" || bare === "0:0:0:0:0:0:0:1";
+}
+
 /** The environment variables the service reads, with their defaults. */
 export const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: blankIsUnset(intFrom(0, 65535).default(8000)),
   DATA_DIR: z.string().min(1).default("./data"),
   AUTH_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(8).optional()),
+  ALLOWED_HOSTS: commaList(
+    hostEntry,
+    "a host name: write e.g. studio.lan, studio.lan:8000, 192.168.1.20, [fd00::2], .example.org " +
+      "(that domain and its subdomains) or *",
+  ),
+  ALLOWED_ORIGINS: commaList(
+    originOf,
+    "an origin: write scheme://host[:port] with no path, e.g. http://localhost:5173",
+  ),
+  ALLOW_UNAUTHENTICATED_NETWORK: flag,
   GEMINI_API_KEY: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   GEMINI_MODEL: z.string().min(1).default("gemini-2.5-flash"),
   GEMINI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
@@ -53,6 +122,15 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly authToken: string | undefined;
+  /**
+   * Host names besides loopback ones the service answers to while no token is set (lower
+   * case; `name`, `name:port`, `.domain` or `*`).
+   */
+  readonly allowedHosts: readonly string[];
+  /** Origins besides its own whose pages may change data while no token is set. */
+  readonly allowedOrigins: readonly string[];
+  /** The operator accepts serving a non-loopback address without a token. */
+  readonly allowUnauthenticatedNetwork: boolean;
   readonly geminiApiKey: string | undefined;
   readonly geminiModel: string;
   readonly geminiBaseUrl: string | undefined;
@@ -105,11 +183,22 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
         "or use REVERSE_PROMPT_PROVIDER=auto or local.",
     );
   }
+  if (!isLoopbackAddress(e.HOST) && !e.AUTH_TOKEN && !e.ALLOW_UNAUTHENTICATED_NETWORK) {
+    throw new ConfigError(
+      `HOST=${e.HOST} may be reachable from other machines, and without AUTH_TOKEN anyone ` +
+        "who reaches it could read and change every manifest: set AUTH_TOKEN (at least 8 " +
+        "characters) to require a token, or bind HOST=127.0.0.1, or, if every machine on the " +
+        "network is trusted, set ALLOW_UNAUTHENTICATED_NETWORK=1.",
+    );
+  }
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
     dataDir: e.DATA_DIR,
     authToken: e.AUTH_TOKEN,
+    allowedHosts: Object.freeze(e.ALLOWED_HOSTS),
+    allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
+    allowUnauthenticatedNetwork: e.ALLOW_UNAUTHENTICATED_NETWORK,
     geminiApiKey: e.GEMINI_API_KEY,
     geminiModel: e.GEMINI_MODEL,
     geminiBaseUrl: e.GEMINI_BASE_URL,

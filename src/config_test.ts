@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, isLoopbackAddress, loadConfig, originOf } from "./config.ts";
 
 const SECRET = "AIzaSy-very-secret-gemini-key-0123456789";
 
@@ -22,6 +22,9 @@ Deno.test("loadConfig({}) gives the documented offline defaults", () => {
   assert.equal(config.reversePromptProvider, "auto");
   assert.equal(config.faceMatchThreshold, 0.45);
   assert.equal(config.authToken, undefined);
+  assert.deepEqual(config.allowedHosts, []);
+  assert.deepEqual(config.allowedOrigins, []);
+  assert.equal(config.allowUnauthenticatedNetwork, false);
   assert.equal(config.geminiApiKey, undefined);
   assert.equal(config.geminiBaseUrl, undefined);
   assert.equal(config.geminiModel, "gemini-2.5-flash");
@@ -50,6 +53,9 @@ Deno.test("loadConfig parses every variable", () => {
     PORT: "9123",
     DATA_DIR: "/var/lib/studio",
     AUTH_TOKEN: "long-enough-token",
+    ALLOWED_HOSTS: "studio.lan",
+    ALLOWED_ORIGINS: "http://localhost:5173",
+    ALLOW_UNAUTHENTICATED_NETWORK: "0",
     GEMINI_API_KEY: SECRET,
     GEMINI_MODEL: "gemini-x",
     GEMINI_BASE_URL: "http://127.0.0.1:9999/v1",
@@ -70,6 +76,9 @@ Deno.test("loadConfig parses every variable", () => {
     port: 9123,
     dataDir: "/var/lib/studio",
     authToken: "long-enough-token",
+    allowedHosts: ["studio.lan"],
+    allowedOrigins: ["http://localhost:5173"],
+    allowUnauthenticatedNetwork: false,
     geminiApiKey: SECRET,
     geminiModel: "gemini-x",
     geminiBaseUrl: "http://127.0.0.1:9999/v1",
@@ -178,4 +187,87 @@ Deno.test("an empty numeric variable means unset, not 0", () => {
   assert.equal(config.maxImagePixels, 50_000_000);
   assert.equal(config.faceMatchThreshold, 0.45);
   assert.ok(config.workers >= 1);
+});
+
+Deno.test("ALLOWED_HOSTS is a comma-separated list of host names, lower-cased", () => {
+  const config = loadConfig({
+    ALLOWED_HOSTS: " Studio.LAN , studio.lan:8000,,192.168.1.20, [fd00::2]:8000, .example.org, *",
+  });
+  assert.deepEqual(config.allowedHosts, [
+    "studio.lan",
+    "studio.lan:8000",
+    "192.168.1.20",
+    "[fd00::2]:8000",
+    ".example.org",
+    "*",
+  ]);
+  assert.ok(Object.isFrozen(config.allowedHosts));
+  assert.deepEqual(loadConfig({ ALLOWED_HOSTS: "" }).allowedHosts, []);
+  for (const bad of ["http://studio.lan", "studio.lan/x", "a b", "fd00::2", "*:8000"]) {
+    const error = configError({ ALLOWED_HOSTS: bad });
+    assert.match(error.message, /ALLOWED_HOSTS/, bad);
+    assert.match(error.message, /studio\.lan:8000/, "the message shows what to write");
+  }
+});
+
+Deno.test("ALLOWED_ORIGINS is a comma-separated list of origins, normalized", () => {
+  const config = loadConfig({
+    ALLOWED_ORIGINS: "http://LOCALHOST:5173/, https://studio.example.org:443,http://a.b:80",
+  });
+  assert.deepEqual(config.allowedOrigins, [
+    "http://localhost:5173",
+    "https://studio.example.org",
+    "http://a.b",
+  ]);
+  for (const bad of ["localhost:5173", "http://a.b/path", "null", "*", "file:///tmp/x.html"]) {
+    const error = configError({ ALLOWED_ORIGINS: bad });
+    assert.match(error.message, /ALLOWED_ORIGINS/, bad);
+    assert.match(error.message, /scheme:\/\/host\[:port\]/);
+  }
+  assert.equal(originOf("http://x.y:8000"), "http://x.y:8000");
+  assert.equal(originOf("http://x.y:8000/?a"), null);
+});
+
+Deno.test("isLoopbackAddress knows localhost, 127.0.0.0/8 and ::1, nothing else", () => {
+  for (const host of ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"]) {
+    assert.ok(isLoopbackAddress(host), host);
+  }
+  for (
+    const host of ["0.0.0.0", "::", "[::]", "192.168.1.20", "10.0.0.1", "studio.lan", "127.0.0.256"]
+  ) {
+    assert.ok(!isLoopbackAddress(host), host);
+  }
+});
+
+Deno.test("a non-loopback HOST without AUTH_TOKEN refuses to start, naming AUTH_TOKEN", () => {
+  for (const host of ["0.0.0.0", "::", "192.168.1.20", "studio.lan"]) {
+    const error = configError({ HOST: host });
+    assert.match(error.message, /AUTH_TOKEN/, host);
+    assert.match(error.message, /ALLOW_UNAUTHENTICATED_NETWORK=1/, host);
+    assert.match(error.message, new RegExp(`HOST=${host.replace(/\./g, "\\.")}`));
+  }
+  // An empty token is no token.
+  assert.match(configError({ HOST: "0.0.0.0", AUTH_TOKEN: "" }).message, /AUTH_TOKEN/);
+  assert.equal(loadConfig({ HOST: "0.0.0.0", AUTH_TOKEN: "long-enough" }).host, "0.0.0.0");
+  assert.equal(loadConfig({ HOST: "localhost" }).host, "localhost");
+  assert.equal(loadConfig({ HOST: "127.0.0.1" }).host, "127.0.0.1");
+});
+
+Deno.test("ALLOW_UNAUTHENTICATED_NETWORK opts out explicitly, and only with a clear yes", () => {
+  for (const yes of ["1", "true", "TRUE", "yes", " Yes "]) {
+    const config = loadConfig({ HOST: "0.0.0.0", ALLOW_UNAUTHENTICATED_NETWORK: yes });
+    assert.equal(config.allowUnauthenticatedNetwork, true, yes);
+    assert.equal(config.host, "0.0.0.0");
+  }
+  for (const no of ["0", "false", "no", ""]) {
+    assert.equal(
+      loadConfig({ ALLOW_UNAUTHENTICATED_NETWORK: no }).allowUnauthenticatedNetwork,
+      false,
+    );
+    configError({ HOST: "0.0.0.0", ALLOW_UNAUTHENTICATED_NETWORK: no });
+  }
+  assert.match(
+    configError({ ALLOW_UNAUTHENTICATED_NETWORK: "maybe" }).message,
+    /ALLOW_UNAUTHENTICATED_NETWORK/,
+  );
 });

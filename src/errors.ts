@@ -10,6 +10,7 @@ export const ERROR_STATUS = Object.freeze(
   {
     bad_request: 400,
     unauthorized: 401,
+    forbidden: 403,
     not_found: 404,
     conflict: 409,
     payload_too_large: 413,
@@ -56,6 +57,11 @@ export function notFound(what: string, id: string): AppError {
     code: `${what.toLowerCase()}_not_found`,
     details: { id },
   });
+}
+
+/** A 403 for a request this server refuses to serve whoever sends it, e.g. from another site. */
+export function forbidden(code: string, message: string, details?: unknown): AppError {
+  return new AppError("forbidden", message, { code, details });
 }
 
 /** A 409 for a request that conflicts with the current state. */

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Hono } from "hono";
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError, isLoopbackAddress } from "./config.ts";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.ts";
 import { createApp, type Services } from "./app.ts";
 import { ImageService } from "./engine/image_service.ts";
@@ -51,8 +51,9 @@ async function ensureWritable(dir: string): Promise<void> {
   const status = await Deno.permissions.query({ name: "write", path: dir });
   if (status.state !== "granted") {
     throw new ConfigError(
-      `DATA_DIR ${dir} is not writable by this process: add it to --allow-write in the ` +
-        `start task of deno.json (it allows ./data by default) or choose a DATA_DIR inside ./data.`,
+      `DATA_DIR ${dir} is not writable by this process: start it with \`deno task start\` ` +
+        "(which allows writing to DATA_DIR, whatever it is), or give this folder to " +
+        `--allow-write (e.g. --allow-write=./models,${dir}).`,
     );
   }
   await Deno.mkdir(dir, { recursive: true });
@@ -134,6 +135,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   const url = `http://${host}:${address.port}`;
   log.info("Manifest Studio is serving.", { url, workers: config.workers });
+  if (config.authToken === undefined && !isLoopbackAddress(config.host)) {
+    // Allowed only by ALLOW_UNAUTHENTICATED_NETWORK: say once what that means in practice.
+    log.warn(
+      "Serving a network address without AUTH_TOKEN (ALLOW_UNAUTHENTICATED_NETWORK): anyone " +
+        "who reaches it may use it. Browsers get answers only under localhost, 127.0.0.1, " +
+        "[::1] and the names in ALLOWED_HOSTS.",
+      { allowed_hosts: config.allowedHosts },
+    );
+  }
 
   let closing: Promise<void> | null = null;
   return {

@@ -62,7 +62,9 @@ export async function launchChromium(): Promise<Browser> {
 
 /**
  * Runs `body` with a fresh page (1280×900) of a fresh browser, and always closes both. Page
- * errors and console errors are collected and returned, so a test can check the page was clean.
+ * errors, console errors (Content-Security-Policy refusals among them) and files the
+ * dashboard needs but the server does not have (a 404 outside `/api`, such as a missing
+ * favicon) are collected and returned, so a test can check the page was clean.
  */
 export async function withPage<T>(
   body: (page: Page, problems: string[]) => Promise<T>,
@@ -80,9 +82,41 @@ export async function withPage<T>(
       if (message.type() !== "error" || /Failed to load resource/.test(message.text())) return;
       problems.push(`console error: ${message.text()}`);
     });
+    // A 404 under /api is an answer the page handles; anywhere else it is a missing file,
+    // which the console line filtered above would not name.
+    page.on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      if (response.status() === 404 && !path.startsWith("/api/")) {
+        problems.push(`missing file: ${response.request().method()} ${path}`);
+      }
+    });
     return await body(page, problems);
   } finally {
     await browser.close();
+  }
+}
+
+/**
+ * Waits until the JavaScript `expression` is truthy in the page, checking every 100 ms.
+ *
+ * Use it instead of `page.waitForFunction(expression)`: that one re-reads a string with
+ * `eval` from a page callback while it polls, which the dashboard's Content-Security-Policy
+ * refuses (no 'unsafe-eval'), failing the wait and logging a page error. `page.evaluate`
+ * comes from the browser's debugging protocol, which the policy does not govern.
+ *
+ * @throws {Error} when `timeoutMs` passes first.
+ */
+export async function waitForCondition(
+  page: Page,
+  expression: string,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate<unknown>(expression))) {
+    if (Date.now() > deadline) {
+      throw new Error(`Still false after ${timeoutMs} ms in the page: ${expression}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -90,9 +124,8 @@ export async function withPage<T>(
 export async function screenshot(page: Page, name: string): Promise<string> {
   await Deno.mkdir(OUTPUT_DIR, { recursive: true });
   // Best effort: let images that are on their way arrive, so the picture shows them.
-  await page.waitForFunction("[...document.images].every((img) => img.complete)", null, {
-    timeout: 15_000,
-  }).catch(() => {});
+  await waitForCondition(page, "[...document.images].every((img) => img.complete)", 15_000)
+    .catch(() => {});
   const path = new URL(`${name}.png`, OUTPUT_DIR).pathname;
   await page.screenshot({ path, fullPage: true });
   return path;

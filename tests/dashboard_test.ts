@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Locator, Page, Request } from "playwright-core";
-import { screenshot, withPage } from "./_browser.ts";
+import { screenshot, waitForCondition, withPage } from "./_browser.ts";
 import { ASSET_TYPES } from "../src/db/vocabulary.ts";
 import { startTestServer, type TestServer } from "./_harness.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait, waitForProgress } from "./_pipeline.ts";
@@ -61,7 +61,10 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
       let manifestId = "";
 
       await t.step("create a manifest, upload three photos, process it live", async () => {
-        await page.goto(`${server.url}/`);
+        const answer = await page.goto(`${server.url}/`);
+        // The whole walk-through runs under the policy: a refused inline style or script
+        // would be a console error, and `problems` must stay empty.
+        assert.match(answer?.headers()["content-security-policy"] ?? "", /style-src 'self'/);
         await page.getByText("No manifests yet").waitFor();
         await page.getByLabel("Name", { exact: true }).fill("Demo cast");
         await page.getByRole("button", { name: "Create manifest" }).click();
@@ -303,7 +306,8 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         const demo = page.locator(".manifest-card", { hasText: "Demo cast" });
         await demo.getByText("Ready").waitFor();
         await page.locator(".manifest-card").nth(2).waitFor();
-        await page.waitForFunction(
+        await waitForCondition(
+          page,
           `[...document.querySelectorAll(".manifest-card img")]
             .every((img) => img.complete && img.naturalWidth > 0)`,
         );

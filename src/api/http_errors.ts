@@ -12,6 +12,16 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
 
+/**
+ * The challenge every 401 carries: RFC 6750 asks for it, and clients use it to learn that a
+ * bearer token (AUTH_TOKEN) is the way in. A token that was sent but is wrong adds
+ * `error="invalid_token"` so a client can tell "send one" from "yours is wrong".
+ */
+export function bearerChallenge(code: string): string {
+  const realm = 'Bearer realm="Manifest Studio"';
+  return code === "token_invalid" ? `${realm}, error="invalid_token"` : realm;
+}
+
 /** Writes the error body for `error`. */
 export function errorResponse(c: Context, error: AppError): Response {
   const body: { code: string; message: string; details?: unknown } = {
@@ -19,7 +29,11 @@ export function errorResponse(c: Context, error: AppError): Response {
     message: error.message,
   };
   if (error.details !== undefined) body.details = error.details;
-  return c.json({ error: body }, error.status as ContentfulStatusCode);
+  return c.json(
+    { error: body },
+    error.status as ContentfulStatusCode,
+    error.status === 401 ? { "WWW-Authenticate": bearerChallenge(error.code) } : undefined,
+  );
 }
 
 const HONO_ERRORS: Record<number, { code: string; message: string }> = {
@@ -51,7 +65,11 @@ export const handleError: ErrorHandler = (error, c) => {
     const status = error.status;
     if (status >= 500) log.error("HTTP exception.", { error, path: c.req.path });
     const body = { code: known?.code ?? kind, message };
-    return c.json({ error: body }, status as ContentfulStatusCode);
+    return c.json(
+      { error: body },
+      status as ContentfulStatusCode,
+      status === 401 ? { "WWW-Authenticate": bearerChallenge(body.code) } : undefined,
+    );
   }
   log.error("Unhandled error.", { error, path: c.req.path, method: c.req.method });
   return c.json({

@@ -132,8 +132,12 @@ function photoWithBoxes(upload, crops) {
       return h("button", {
         type: "button",
         class: `box role-${crop.extraction_role ?? "object"}`,
-        style: `left:${(x1 / width) * 100}%;top:${(y1 / height) * 100}%;` +
-          `width:${((x2 - x1) / width) * 100}%;height:${((y2 - y1) / height) * 100}%`,
+        style: {
+          left: `${(x1 / width) * 100}%`,
+          top: `${(y1 / height) * 100}%`,
+          width: `${((x2 - x1) / width) * 100}%`,
+          height: `${((y2 - y1) / height) * 100}%`,
+        },
         title: `${label}: ${crop.name}`,
         "aria-label": `Show ${label} (${crop.extraction_role ?? "crop"})`,
         dataset: { focusKey: `box-${crop.id}` },
@@ -150,9 +154,10 @@ function photoWithBoxes(upload, crops) {
         class: "photo-frame",
         // The 256 px thumbnail made at upload shows at once while the sharper one loads.
         // Only called for an upload with a thumbnail.
-        style:
-          `background-image:url("${withToken(/** @type {string} */ (upload.thumbnail_url))}");` +
-          (width && height ? `aspect-ratio:${width}/${height}` : ""),
+        style: {
+          "background-image": `url("${withToken(/** @type {string} */ (upload.thumbnail_url))}")`,
+          ...(width && height ? { "aspect-ratio": `${width}/${height}` } : {}),
+        },
       },
       h("img", {
         src: withToken(`/api/assets/${upload.id}/thumbnail?size=512`),

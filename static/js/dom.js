@@ -9,8 +9,10 @@
 const PROPERTIES = new Set(["value", "checked", "disabled", "selected", "hidden", "indeterminate"]);
 
 /**
- * Builds an element. `props` keys: `class`, `dataset`, `on<event>` listeners, DOM properties
- * (`value`, `checked`, `disabled` …) and any attribute; null/false values are skipped.
+ * Builds an element. `props` keys: `class`, `dataset`, `style` (an object of CSS properties,
+ * set through the CSSOM because the Content-Security-Policy refuses `style` attributes),
+ * `on<event>` listeners, DOM properties (`value`, `checked`, `disabled` …) and any attribute;
+ * null/false values are skipped.
  * Children may be nodes, strings, numbers, arrays or null.
  * @param {string} tag
  * @param {Record<string, unknown> | null} [props]
@@ -23,7 +25,9 @@ export function h(tag, props = null, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.className = String(value);
     else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") {
+    else if (key === "style" && typeof value === "object") {
+      for (const [name, css] of Object.entries(value)) el.style.setProperty(name, String(css));
+    } else if (key.startsWith("on") && typeof value === "function") {
       el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
     } else if (PROPERTIES.has(key)) {
       // A property by name (an input's value, an option's selected…): the caller knows its

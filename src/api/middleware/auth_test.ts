@@ -118,3 +118,18 @@ Deno.test("the 401 body does not echo the configured token", async () => {
     assert.ok(!(await response.text()).includes(TOKEN));
   }
 });
+
+Deno.test("every 401 carries a Bearer challenge; a wrong token is called invalid_token", async () => {
+  const app = appWith(TOKEN);
+  const missing = await app.request("/thing");
+  assert.equal(missing.status, 401);
+  assert.equal(missing.headers.get("www-authenticate"), 'Bearer realm="Manifest Studio"');
+  await missing.body?.cancel();
+  const wrong = await app.request("/thing", { headers: { authorization: "Bearer nope-nope" } });
+  assert.equal(wrong.status, 401);
+  assert.equal(
+    wrong.headers.get("www-authenticate"),
+    'Bearer realm="Manifest Studio", error="invalid_token"',
+  );
+  await wrong.body?.cancel();
+});
