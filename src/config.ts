@@ -154,7 +154,7 @@ export interface Config {
   readonly storyboardTimeoutMs: number;
   /** Manifest jobs run at once (each one uses the whole worker pool). */
   readonly jobConcurrency: number;
-  /** At most this many crops are extracted from one image (SPEC §5.2). */
+  /** At most this many crops are extracted from one image. */
   readonly maxCropsPerImage: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Browser tests: Debian's Chromium driven by `playwright-core` (no browser download; SPEC §12,
+ * Browser tests: Debian's Chromium driven by `playwright-core` (no browser download;
  * NOTES-stack.md "Browser tests"), and screenshots under tests/output/.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Acceptance of the dashboard (issue 7) in a real headless Chromium against a real service:
+ * The dashboard end to end, in a real headless Chromium against a real service:
  * a person creates a manifest, uploads photos, processes them and watches it live, looks at
  * the crops, the contact sheet and the people, reprocesses and merges; a reload and a dropped
  * socket mid-run pick the progress up again; a bad file is refused next to its name; a

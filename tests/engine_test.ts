@@ -1,5 +1,5 @@
 /**
- * Acceptance of the manifesting engine (issue 4): the six demo photos processed end to end
+ * The manifesting engine end to end: the six demo photos processed end to end
  * with the real models and the local analyzer, watched over a real WebSocket; then
  * idempotence of a second run and of single-asset reprocessing; and the conflicts.
  */

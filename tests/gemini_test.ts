@@ -1,5 +1,5 @@
 /**
- * Acceptance of the Gemini provider (issue 5): the real `@google/genai` SDK talks to a fake
+ * The Gemini provider end to end: the real `@google/genai` SDK talks to a fake
  * Gemini server on 127.0.0.1 that can rate-limit, break, hang and refuse the key.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * Acceptance of identities (SPEC §3, §4, §5.2 step 3): three demo photos processed with the
+ * Identities end to end (docs/data-model.md, identity rules): three demo photos processed with the
  * real models, then what a user does by hand — merge two identities, move a face out to a
  * new identity and into another — with the errors a client can meet, the 409 while the
  * manifest is PROCESSING, and the hand-made changes surviving a full re-run and the

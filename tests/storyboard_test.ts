@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance: manifest-aware storyboards written by the real `@google/genai` SDK
+ * Manifest-aware storyboards written by the real `@google/genai` SDK
  * against a fake Gemini server, on a manifest the real pipeline processed. The fake answers
  * what each step needs: valid tags, alias tags, invented tags, scrambled indices, forbidden
  * declarations.

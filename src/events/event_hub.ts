@@ -39,7 +39,7 @@ export class EventHub {
    * Records `frame` and delivers it to the topic's listeners. Emits are serialised, so
    * listeners see `seq` strictly increasing even when many jobs emit at once.
    */
-  /** Says a job ended: a `done` frame with its status, error and totals (SPEC §6). */
+  /** Says a job ended: a `done` frame with its status, error and totals (docs/websocket.md). */
   emitDone(
     topic: Topic,
     jobId: string,

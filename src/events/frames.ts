@@ -1,5 +1,5 @@
 /**
- * The frames of the live-progress protocol (SPEC §6) as they are stored and sent.
+ * The frames of the live-progress protocol (docs/websocket.md) as they are stored and sent.
  *
  * @module
  */

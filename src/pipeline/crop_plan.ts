@@ -1,6 +1,6 @@
 /**
  * Which detections of one upload become extracted assets, with which type and parent
- * (SPEC §5.2 step 2). Pure: the worker's analysis in, a plan out.
+ * (docs/pipeline.md, crop plan). Pure: the worker's analysis in, a plan out.
  *
  * @module
  */
@@ -15,7 +15,7 @@ export interface PlannableDetection {
   readonly label?: string;
 }
 
-/** Limits of what is kept (SPEC §5.2: faces < 32 px and objects < 2 % are noise). */
+/** Limits of what is kept (faces < 32 px and objects < 2 % of the image are noise). */
 export interface CropPlanOptions {
   readonly minFaceSide: number;
   readonly minObjectFraction: number;
@@ -56,7 +56,7 @@ const VEHICLES = new Set([
 ]);
 const PROPS = new Set(["chair", "couch", "bed", "dining table", "bench", "toilet"]);
 
-/** The asset type of a detection class (SPEC §5.2). */
+/** The asset type of a detection class. */
 export function assetTypeOfClass(label: string): AssetType {
   if (label === "person" || label === "face") return "CHARACTER";
   if (VEHICLES.has(label)) return "VEHICLE";

@@ -3,7 +3,7 @@ import { assetTypeOfClass, planCrops } from "./crop_plan.ts";
 
 const IMAGE = { width: 1000, height: 800 };
 
-Deno.test("classes map to asset types as SPEC §5.2 says", () => {
+Deno.test("classes map to asset types as the crop plan says", () => {
   assert.equal(assetTypeOfClass("person"), "CHARACTER");
   assert.equal(assetTypeOfClass("truck"), "VEHICLE");
   assert.equal(assetTypeOfClass("couch"), "PROP");

@@ -29,7 +29,7 @@ export function assertBlobKey(key: string): void {
   }
 }
 
-/** The key of content-addressed bytes: `blobs/ab/cdef…` by SHA-256 (SPEC §3). */
+/** The key of content-addressed bytes: `blobs/ab/cdef…` by SHA-256 (docs/data-model.md, blob store). */
 export function contentKey(sha256: string): string {
   return `blobs/${sha256.slice(0, 2)}/${sha256.slice(2)}`;
 }

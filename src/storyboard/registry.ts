@@ -1,5 +1,5 @@
 /**
- * The manifest registry the storyboard LLM sees (SPEC §8): one entry per identity or asset,
+ * The manifest registry the storyboard LLM sees (docs/pipeline.md, the registry): one entry per identity or asset,
  * best quality first, each under the one tag the LLM may use. Three crops of one person are
  * one character with two alias tags, never three characters — the mistake that made the
  * older system invent tags and lose reference images.

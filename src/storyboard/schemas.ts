@@ -1,5 +1,5 @@
 /**
- * Zod v4 schemas for the storyboard the LLM writes, ported from the Pydantic plan.
+ * Zod v4 schemas for the storyboard the LLM writes (docs/data-model.md describes how they are stored).
  *
  * There are two layers:
  *

@@ -1,5 +1,5 @@
 /**
- * Server-side validation of a storyboard against its manifest's registry (SPEC §8). The
+ * Server-side validation of a storyboard against its manifest's registry (docs/pipeline.md, storyboard job). The
  * JSON schema sent to the LLM already constrains every tag to the registry, but a model may
  * ignore it; this check makes a storyboard with a tag that names nothing impossible to store:
  *

@@ -1,5 +1,5 @@
 /**
- * Live progress over the WebSocket `/ws` (SPEC §6). One socket for the whole page; views
+ * Live progress over the WebSocket `/ws` (docs/websocket.md). One socket for the whole page; views
  * subscribe to topics (`manifest:<id>`, `project:<id>`) and get every frame of them.
  *
  * The server sends a `snapshot` on every subscribe, so a view is right from its first frame.

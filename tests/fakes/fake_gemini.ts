@@ -82,7 +82,7 @@ export function forImage(hash: string, behaviour: Behaviour, other: Behaviour = 
   return (request) => request.imageHash === hash ? behaviour : other;
 }
 
-/** The reverse-prompt shape of SPEC §7.1, as the default responder fills it. */
+/** The reverse-prompt shape (docs/pipeline.md), as the default responder fills it. */
 export interface FakeReversePrompt {
   reverse_prompt: string;
   visual_description: string;

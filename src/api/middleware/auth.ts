@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication for `/api` and `/ws` when `AUTH_TOKEN` is set (SPEC §10).
+ * Bearer-token authentication for `/api` and `/ws` when `AUTH_TOKEN` is set (docs/api.md, authentication).
  *
  * The token may also come as `?token=` because browsers cannot set headers on `<img>`
  * requests or WebSocket upgrades.

@@ -1,5 +1,5 @@
 /**
- * The initial schema: every table of SPEC §3.
+ * The initial schema: every table of docs/data-model.md.
  *
  * Written with Kysely's schema builder only, so a later PostgreSQL dialect can run the same
  * migration. Uniqueness that the service relies on for correctness under concurrency

@@ -1,5 +1,5 @@
 /**
- * The contact sheet of a manifest (SPEC §5.4): composed in a worker from the stored images,
+ * The contact sheet of a manifest (docs/pipeline.md, step 1): composed in a worker from the stored images,
  * kept as a blob, served at `GET /api/manifests/{id}/contact-sheet`. Step 1 makes it from
  * the uploads; finalizing rebuilds it with every asset and its tag.
  *

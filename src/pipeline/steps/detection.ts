@@ -1,6 +1,6 @@
 /**
  * Step 2, `yolo_detection` on the wire: finds faces, persons and objects in every upload not
- * yet detected and turns the ones worth keeping into extracted assets (SPEC §5.2).
+ * yet detected and turns the ones worth keeping into extracted assets (docs/pipeline.md, step 2).
  *
  * Idempotent: an upload's crops and its `detected_at` are written in one transaction, and a
  * re-detected upload reconciles with the crops it already has (same role and class, IoU >
@@ -139,7 +139,7 @@ async function markUploadDetected(
   singleFace: Float32Array | null,
   at: string,
 ): Promise<void> {
-  // A CHARACTER upload showing exactly one face is that person's reference (SPEC §5.2 step 3).
+  // A CHARACTER upload showing exactly one face is that person's reference (docs/pipeline.md, face clustering).
   const embed = upload.asset_type === "CHARACTER" && singleFace !== null;
   await trx.updateTable("assets").set({
     detected_at: at,

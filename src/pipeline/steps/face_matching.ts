@@ -2,7 +2,7 @@
  * Step 3, `face_matching`: every face crop gets an embedding (already made by detection;
  * re-made here for a face whose embedding was cleared), then faces are clustered into
  * identities — average linkage, faces of one photo never together, hand-locked identities
- * kept as the user left them (SPEC §5.2).
+ * kept as the user left them (docs/pipeline.md, face clustering).
  *
  * Identities are matched to the previous run's by shared members, so their ids stay stable
  * across runs.

@@ -2,7 +2,7 @@
  * Step 5, `finalizing`: new extracted assets get their tags — in order of their upload's
  * sort order, then detection confidence, continuing each prefix's counter, never touching an
  * existing tag — identities get their primary asset, and the contact sheet is rebuilt with
- * every asset and its tag (SPEC §5.2). The job runner then ends the job and sets the status.
+ * every asset and its tag (docs/pipeline.md, step 5). The job runner then ends the job and sets the status.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Step 4, `reverse_prompting`: every asset with an image and no prompt yet is described by
  * the active provider, at most `provider.concurrency` at once. A failing asset records its
- * `prompt_error` and the run goes on; a fatal provider error stops the job (SPEC §5.2).
+ * `prompt_error` and the run goes on; a fatal provider error stops the job (docs/pipeline.md, step 4).
  *
  * @module
  */
