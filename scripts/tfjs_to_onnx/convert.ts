@@ -18,7 +18,7 @@
  */
 
 import { OnnxBuilder, type Value } from "./onnx_builder.ts";
-import { DataType, encodeModel, type OnnxValueInfo } from "./onnx_proto.ts";
+import { DataType, encodeModel, type OnnxValueInfo } from "../../src/vision/onnx/onnx_proto.ts";
 import { type ConvertContext, converterFor } from "./ops.ts";
 import { nodesFor, readTfGraph, type TfNode } from "./tfjs_graph.ts";
 

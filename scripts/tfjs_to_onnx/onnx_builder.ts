@@ -6,7 +6,12 @@
  * @module
  */
 
-import { DataType, type OnnxAttributeValue, type OnnxNode, type OnnxTensor } from "./onnx_proto.ts";
+import {
+  DataType,
+  type OnnxAttributeValue,
+  type OnnxNode,
+  type OnnxTensor,
+} from "../../src/vision/onnx/onnx_proto.ts";
 import type { TfConst } from "./tfjs_graph.ts";
 
 /** A TensorFlow tensor as it exists in the ONNX graph. */

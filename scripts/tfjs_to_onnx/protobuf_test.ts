@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { filterToOihw, nhwcToNchw } from "./onnx_builder.ts";
-import { DataType, writeTensor } from "./onnx_proto.ts";
+import { DataType, writeTensor } from "../../src/vision/onnx/onnx_proto.ts";
 import { samePads } from "./ops.ts";
-import { ProtoWriter } from "./protobuf.ts";
+import { ProtoWriter } from "../../src/vision/onnx/protobuf.ts";
 import { halfToFloat, nodesFor, parseInput, readTfGraph } from "./tfjs_graph.ts";
 
 const hex = (bytes: Uint8Array) =>

@@ -10,10 +10,11 @@
  * @module
  */
 import type { ImageOps, ImagingInit } from "../imaging/engine.ts";
+import type { ClusteringOps } from "../vision/clustering_engine.ts";
 import type { VisionInit, VisionOps } from "../vision/engine.ts";
 
-/** Every operation of the engine worker: the image operations and the vision operations. */
-export interface EngineOps extends ImageOps, VisionOps {}
+/** Every operation of the engine worker: image, vision and face-clustering operations. */
+export interface EngineOps extends ImageOps, VisionOps, ClusteringOps {}
 
 /** What the pool sends every engine worker at start. */
 export interface EngineInit extends ImagingInit {

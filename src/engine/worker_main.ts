@@ -8,6 +8,7 @@
  * @module
  */
 import { loadImaging } from "../imaging/engine.ts";
+import { loadClustering } from "../vision/clustering_engine.ts";
 import { loadVision } from "../vision/engine.ts";
 import type { Handlers } from "../workers/protocol.ts";
 import { serveWorker } from "../workers/worker_host.ts";
@@ -15,9 +16,16 @@ import type { EngineInit, EngineOps } from "./ops.ts";
 
 serveWorker<EngineOps, EngineInit>(async (init) => {
   const imaging = await loadImaging({ fonts: init?.fonts });
+  const clustering = loadClustering();
   const vision = init?.vision ? await loadVision(init.vision) : null;
-  if (!vision) return imaging;
+  if (!vision) {
+    return { engines: imaging.engines, handlers: { ...imaging.handlers, ...clustering.handlers } };
+  }
   // With every engine loaded the worker serves the whole map: a missing handler won't compile.
-  const handlers: Handlers<EngineOps> = { ...imaging.handlers, ...vision.handlers };
+  const handlers: Handlers<EngineOps> = {
+    ...imaging.handlers,
+    ...clustering.handlers,
+    ...vision.handlers,
+  };
   return { engines: [...imaging.engines, ...vision.engines], handlers };
 });

@@ -4,7 +4,7 @@
  * and the 0..1 scaling too. ORT runs on this test's thread, so this file starts no Workers.
  */
 import assert from "node:assert/strict";
-import { DataType, encodeModel } from "../../scripts/tfjs_to_onnx/onnx_proto.ts";
+import { DataType, encodeModel } from "./onnx/onnx_proto.ts";
 import { OnnxBuilder } from "../../scripts/tfjs_to_onnx/onnx_builder.ts";
 import { rgbImage } from "../imaging/raster.ts";
 import { loadOnnxModel } from "./ort_runner.ts";

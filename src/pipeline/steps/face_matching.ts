@@ -15,7 +15,7 @@ import { now } from "../../db/timestamp.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { analyzeImage } from "../../engine/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
-import { clusterFaces } from "../clustering.ts";
+import { clusterFaces } from "../../engine/face_clustering_client.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
 import { embeddingBlob } from "./detection.ts";
 
@@ -35,25 +35,30 @@ export async function runFaceMatching(ctx: StepContext): Promise<void> {
   const faces = assets.filter((asset) => asset.is_face_crop === 1 && embeddingOf(asset));
   ctx.progress.update({ faces_embedded: faces.length });
 
+  // The identities are read, and the faces clustered in a worker, before the transaction:
+  // nobody else changes them while the manifest is PROCESSING, and a long clustering must not
+  // hold the database's write lock.
+  const identities = await ctx.db.selectFrom("identities").selectAll()
+    .where("manifest_id", "=", ctx.manifestId).execute();
+  const locked = identities.filter((identity) => identity.locked === 1);
+  const lockedIds = new Set(locked.map((identity) => identity.id));
+  const lockedGroups = locked.map((identity) =>
+    faces.filter((face) => face.identity_id === identity.id).map((face) => face.id)
+  );
+  const clusters = await clusterFaces(
+    ctx.pool,
+    faces.map((face) => ({
+      id: face.id,
+      photoId: roots.get(face.id)?.id ?? face.id,
+      embedding: embeddingOf(face)!,
+    })),
+    { threshold: ctx.faceMatchThreshold, locked: lockedGroups },
+  );
+  await ctx.control.checkpoint();
+  const byId = new Map(assets.map((asset) => [asset.id, asset]));
+  const unlocked = identities.filter((identity) => !lockedIds.has(identity.id));
+  const assignment = assignIdentities(clusters, byId, unlocked, lockedIds);
   await ctx.db.transaction().execute(async (trx) => {
-    const identities = await trx.selectFrom("identities").selectAll()
-      .where("manifest_id", "=", ctx.manifestId).execute();
-    const locked = identities.filter((identity) => identity.locked === 1);
-    const lockedIds = new Set(locked.map((identity) => identity.id));
-    const lockedGroups = locked.map((identity) =>
-      faces.filter((face) => face.identity_id === identity.id).map((face) => face.id)
-    );
-    const clusters = clusterFaces(
-      faces.map((face) => ({
-        id: face.id,
-        photoId: roots.get(face.id)?.id ?? face.id,
-        embedding: embeddingOf(face)!,
-      })),
-      { threshold: ctx.faceMatchThreshold, locked: lockedGroups },
-    );
-    const byId = new Map(assets.map((asset) => [asset.id, asset]));
-    const unlocked = identities.filter((identity) => !lockedIds.has(identity.id));
-    const assignment = assignIdentities(clusters, byId, unlocked, lockedIds);
     await writeIdentities(trx, ctx.manifestId, assets, assignment, unlocked);
   });
 

@@ -1,5 +1,6 @@
 /**
- * Plain-object forms of the few ONNX messages the converter emits and their protobuf
+ * Plain-object forms of the few ONNX messages the project writes (the TFJS converter, the
+ * similarity graph of face clustering) and their protobuf
  * encoding. Field numbers are those of `onnx/onnx.proto` (ModelProto, GraphProto, NodeProto,
  * AttributeProto, TensorProto, ValueInfoProto, TypeProto, TensorShapeProto,
  * OperatorSetIdProto).

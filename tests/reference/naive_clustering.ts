@@ -1,11 +1,11 @@
 /**
- * Face clustering into identities: average-linkage agglomeration over cosine similarity with
- * a cannot-link rule (two faces of one photo are never one person) and hand-locked groups
- * that stay exactly as the user left them. Pure: no I/O.
+ * The previous definition of face clustering, kept as the reference the O(n²) implementation
+ * (src/vision/face_clustering.ts) is compared with: the plain greedy loop of average linkage
+ * with cannot-link and locked groups, O(n³). Tests only.
  *
  * @module
  */
-import { cosineSimilarity } from "../vision/face_embedder.ts";
+import { cosineSimilarity } from "../../src/vision/face_embedder.ts";
 
 /** A face to cluster. */
 export interface ClusterFace {
