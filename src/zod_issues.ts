@@ -18,6 +18,26 @@ export function issuePath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * Names a path into a JSON catalog by the entry it points into, e.g.
+ * `models[2] ("centernet").sha256`, or `(top level)`; `list` is the catalog's list field.
+ */
+export function catalogPath(json: unknown, list: string): (path: readonly PropertyKey[]) => string {
+  return (path) => {
+    let text = "";
+    let node: unknown = json;
+    for (const [depth, key] of path.entries()) {
+      text += typeof key === "number" ? `[${key}]` : `${depth === 0 ? "" : "."}${String(key)}`;
+      node = node !== null && typeof node === "object"
+        ? (node as Record<PropertyKey, unknown>)[key]
+        : undefined;
+      const name = (node as { name?: unknown } | undefined)?.name;
+      if (depth === 1 && path[0] === list && typeof name === "string") text += ` ("${name}")`;
+    }
+    return text || "(top level)";
+  };
+}
+
+/**
  * One line per issue, `path: message`, or the message alone at the top level. `pathOf` may
  * name a path better, e.g. with the name of the catalog entry it points into.
  */

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { catalogPath, describeIssues } from "../zod_issues.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -86,20 +87,8 @@ export async function loadFontCatalog(
 export function parseFontCatalog(json: unknown, source = "fonts.json"): readonly FontEntry[] {
   const result = FontCatalogSchema.safeParse(json);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const [list, index, ...rest] = issue.path;
-      const name = list === "fonts" && typeof index === "number"
-        ? (json as { fonts: { name?: unknown }[] }).fonts[index]?.name
-        : undefined;
-      const where = issue.path.length === 0
-        ? "(top level)"
-        : typeof index === "number"
-        ? `fonts[${index}]${typeof name === "string" ? ` ("${name}")` : ""}` +
-          rest.map((key) => `.${String(key)}`).join("")
-        : issue.path.map(String).join(".");
-      return `  ${where}: ${issue.message}`;
-    });
-    throw new Error(`The font catalog ${source} is not valid:\n${problems.join("\n")}`);
+    const problems = describeIssues(result.error.issues, catalogPath(json, "fonts"));
+    throw new Error(`The font catalog ${source} is not valid:\n  ${problems.join("\n  ")}`);
   }
   return Object.freeze(result.data.fonts.map((entry) => Object.freeze(entry)));
 }

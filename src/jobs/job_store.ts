@@ -5,13 +5,12 @@
  *
  * @module
  */
+import { getById } from "../db/get_by_id.ts";
 import type { Transaction } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { Database, JobRow } from "../db/tables.ts";
-import { notFound } from "../errors.ts";
 import type { JobKind, JobStatus } from "../db/vocabulary.ts";
 import { now } from "../db/timestamp.ts";
-import { isUuid } from "../db/uuid.ts";
 
 /** A job that is still to run or running. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ["queued", "running"];
@@ -49,12 +48,8 @@ export async function enqueueJob<K extends JobKind, P>(
 }
 
 /** The job `id`, or a 404. */
-export async function getJob(db: Db, id: string): Promise<JobRow> {
-  const row = isUuid(id)
-    ? await db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst()
-    : undefined;
-  if (!row) throw notFound("Job", id);
-  return row;
+export function getJob(db: Db, id: string): Promise<JobRow> {
+  return getById(db, "jobs", "Job", id);
 }
 
 /** Jobs, newest first, optionally of one status, kind or target. */

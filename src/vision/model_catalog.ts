@@ -10,6 +10,7 @@
  * @module
  */
 
+import { catalogPath, describeIssues } from "../zod_issues.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -200,11 +201,8 @@ export async function loadModelCatalog(
 export function parseModelCatalog(json: unknown, source = "models.json"): readonly ModelEntry[] {
   const result = CatalogSchema.safeParse(json);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) =>
-      `  ${describePath(json, issue.path)}: ` +
-      issue.message
-    );
-    throw new Error(`The model catalog ${source} is not valid:\n${problems.join("\n")}`);
+    const problems = describeIssues(result.error.issues, catalogPath(json, "models"));
+    throw new Error(`The model catalog ${source} is not valid:\n  ${problems.join("\n  ")}`);
   }
   return deepFreeze(result.data.models);
 }
@@ -215,20 +213,6 @@ export function modelPath(entry: Pick<ModelEntry, "output">, modelsDir = DEFAULT
 }
 
 /** `models[2].sha256` becomes `models[2] ("fr_detect").sha256` so the entry is easy to find. */
-function describePath(json: unknown, path: readonly PropertyKey[]): string {
-  let text = "";
-  let node: unknown = json;
-  for (const [depth, key] of path.entries()) {
-    text += typeof key === "number" ? `[${key}]` : `${depth === 0 ? "" : "."}${String(key)}`;
-    node = node !== null && typeof node === "object"
-      ? (node as Record<PropertyKey, unknown>)[key]
-      : undefined;
-    const name = (node as { name?: unknown } | undefined)?.name;
-    if (depth === 1 && path[0] === "models" && typeof name === "string") text += ` ("${name}")`;
-  }
-  return text || "(top level)";
-}
-
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     for (const child of Object.values(value)) deepFreeze(child);

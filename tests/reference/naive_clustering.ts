@@ -5,24 +5,10 @@
  *
  * @module
  */
+import type { ClusterFace, ClusterOptions } from "../../src/engine/face_clustering_client.ts";
 import { cosineSimilarity } from "../../src/vision/face_embedder.ts";
 
-/** A face to cluster. */
-export interface ClusterFace {
-  readonly id: string;
-  /** The upload the face comes from; faces of one photo never share a cluster. */
-  readonly photoId: string;
-  /** L2-normalised embedding. */
-  readonly embedding: Float32Array;
-}
-
-/** Options of {@linkcode clusterFaces}. */
-export interface ClusterOptions {
-  /** Minimum average cosine similarity for two clusters to merge. */
-  readonly threshold: number;
-  /** Groups fixed by hand (face ids); they are neither merged nor grown. */
-  readonly locked?: readonly (readonly string[])[];
-}
+export type { ClusterFace, ClusterOptions };
 
 /**
  * Groups faces into identities. Returns each cluster's face ids, clusters ordered by their
