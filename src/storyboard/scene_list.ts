@@ -5,7 +5,7 @@
  * JSON-list columns (`asset_tags`, `speaker_tags`) is tested in code after `parseJsonList`.
  * That keeps the SQL portable (no `json_each`, which is SQLite-only, nor PostgreSQL's
  * `jsonb` operators) and exact (no `LIKE` on JSON text, whose wildcards and quotes would need
- * escaping), and costs nothing: a project has at most 20 scenes.
+ * escaping), and costs next to nothing: a storyboard asks for at most 20 scenes.
  *
  * @module
  */

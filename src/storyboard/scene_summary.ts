@@ -8,6 +8,7 @@
 import type { Selectable } from "kysely";
 import { parseJsonList } from "../db/json_list.ts";
 import type { SceneAudioManifestsTable, SceneManifestsTable } from "../db/tables.ts";
+
 /** The visual columns of a scene, as clients see them. */
 export type SceneVisualSummary = {
   /** Distinct `placements[].asset_tag`, in order of first placement. */
