@@ -391,10 +391,20 @@ Deno.test("dashboard: a storyboard is generated live and shown scene by scene", 
       await first.getByText("wide_shot").waitFor();
       await page.locator(".badge", { hasText: "Ready" }).first().waitFor();
       await screenshot(page, "dashboard-storyboard");
-      // A placement's tag opens its asset in the manifest.
+      for (const [name, extension] of [["CSV (spreadsheet)", "csv"], ["Markdown", "md"]]) {
+        const href = await page.getByRole("link", { name }).getAttribute("href");
+        assert.match(
+          href ?? "",
+          new RegExp(`^/api/projects/[0-9a-f-]{36}/storyboard\\.${extension}$`),
+        );
+      }
+      // A placement's tag opens its asset in the manifest, which says where it is used.
       await first.locator(".placements .tag-chip", { hasText: lead }).click();
       await page.waitForURL(new RegExp(`#/manifests/${manifestId}/assets/${lead}$`));
+      const card = page.locator(`.asset-card[data-tag="${lead}"]`);
       await page.locator(`.asset-card[data-tag="${lead}"]:focus`).waitFor(SLOW);
+      await card.locator("details.usage summary").click();
+      await card.locator(".usage-list li", { hasText: "Rainy night · scenes 1, 3" }).waitFor(SLOW);
       assert.deepEqual(problems, []);
     });
   } finally {

@@ -16,6 +16,15 @@ import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
 import { recountIdentities } from "./identity_counts.ts";
+import { assertNotInUse } from "./usage.ts";
+
+/**
+ * How a change treats an asset that a stored storyboard uses: by default it is refused (409
+ * `asset_in_use`); `force` makes it anyway, leaving those storyboards naming the old tag.
+ */
+export interface UsageGuard {
+  readonly force?: boolean;
+}
 
 /** The asset `id`, or a 404. */
 export function getAsset(db: Db, id: string): Promise<AssetRow> {
@@ -94,16 +103,21 @@ export async function createAsset(
   });
 }
 
-/** Changes an asset; a new type gets a new tag of the new prefix (the old one is retired). */
+/**
+ * Changes an asset; a new type gets a new tag of the new prefix (the old one is retired),
+ * which is refused while a storyboard uses the asset unless `guard.force` is set.
+ */
 export async function updateAsset(
   { db }: RegistryDeps,
   id: string,
   patch: AssetPatch,
+  guard: UsageGuard = {},
 ): Promise<AssetRow> {
   return await db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
     const newType = patch.asset_type !== asset.asset_type ? patch.asset_type : undefined;
+    if (newType && !guard.force) await assertNotInUse(trx, asset, [asset], "retype");
     const tag = newType
       ? (await allocateTags(trx, asset.manifest_id, newType))[0]
       : asset.manifest_tag;
@@ -140,20 +154,27 @@ export async function withDescendants(
   return all;
 }
 
-/** Deletes an asset and the crops extracted from it, then their unreferenced blobs. */
-export async function deleteAsset(deps: RegistryDeps, id: string): Promise<void> {
+/**
+ * Deletes an asset and the crops extracted from it, then their unreferenced blobs. Refused
+ * while a storyboard uses the asset or one of those crops, unless `guard.force` is set.
+ */
+export async function deleteAsset(
+  deps: RegistryDeps,
+  id: string,
+  guard: UsageGuard = {},
+): Promise<void> {
   const imageKeys = await deps.db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
     const ids = await withDescendants(trx, id);
-    const keys = await trx.selectFrom("assets").select("image_key").where("id", "in", ids)
-      .execute();
+    const doomed = await trx.selectFrom("assets").selectAll().where("id", "in", ids).execute();
+    if (!guard.force) await assertNotInUse(trx, asset, doomed, "delete");
     await trx.updateTable("identities").set({ primary_asset_id: null })
       .where("primary_asset_id", "in", ids).execute();
     await trx.deleteFrom("assets").where("id", "in", ids).execute();
     await recountIdentities(trx, asset.manifest_id);
     await touchManifest(trx, asset.manifest_id);
-    return keys.map((row) => row.image_key);
+    return doomed.map((row) => row.image_key);
   });
   await releaseImages(deps.db, deps.blobs, imageKeys);
 }

@@ -1,10 +1,12 @@
 /**
  * One asset as a card: thumbnail, tag, type, quality, provider, detection, identity, its
- * reverse prompt, inline editing of name/type/tags (saved while typing) and Reprocess.
+ * reverse prompt, where storyboards use it, inline editing of name/type/tags (saved while
+ * typing) and Reprocess.
  *
  * @module
  */
 import { api } from "./api.js";
+import { usageDetails } from "./asset_usage.js";
 import { withToken } from "./auth.js";
 import { autosave, parseTags } from "./autosave.js";
 import { h, qualityBadge } from "./dom.js";
@@ -169,6 +171,7 @@ export function assetCard(asset, ctx, options = {}) {
           asset.visual_description ? h("p", { class: "muted" }, asset.visual_description) : null,
         )
         : null,
+      usageDetails(asset),
       h("div", { class: "row between" }, saveStatus, h("span", null, reprocessStatus, reprocess)),
     ),
   );
