@@ -213,12 +213,14 @@ rgw frontends = beast endpoint=127.0.0.1:${port} tcp_nodelay=1
 const WATCHDOG = `#!/usr/bin/env bash
 # Stops the shared test cluster once no registered test process has been alive for $3 s.
 state="$1"; dir="$2"; linger="$3"
+# Alive and not a zombie: a daemon that exited stays one until someone reaps it.
+running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 idle=0
 while sleep 1; do
   live=0
   for f in "$state"/clients/*; do
     [ -e "$f" ] || continue
-    if kill -0 "\${f##*/}" 2>/dev/null; then live=1; else rm -f "$f"; fi
+    if running "\${f##*/}"; then live=1; else rm -f "$f"; fi
   done
   if [ "$live" = 1 ]; then idle=0; continue; fi
   idle=$((idle + 1))
@@ -231,7 +233,7 @@ while sleep 1; do
   pids=$(cat "$dir"/run/*.pid 2>/dev/null)
   [ -n "$pids" ] && kill $pids 2>/dev/null
   for _ in $(seq 100); do
-    alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    alive=""; for p in $pids; do running "$p" && alive="$alive $p"; done
     [ -z "$alive" ] && break
     sleep 0.1
   done
@@ -295,10 +297,10 @@ function signal(pid: number, name: Deno.Signal): void {
   }
 }
 
+/** Whether `pid` runs; a zombie (exited, not yet reaped by its parent) does not. */
 function isAlive(pid: number): boolean {
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
+    return !/^\d+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
   } catch {
     return false;
   }
