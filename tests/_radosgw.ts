@@ -27,6 +27,8 @@ export interface Radosgw {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly region: string;
+  /** A second user, who owns nothing: refused by the first user's buckets. */
+  readonly other: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Seconds the first caller spent starting the cluster; 0 when it was already up. */
   readonly startSeconds: number;
 }
@@ -35,6 +37,7 @@ interface ClusterFile {
   readonly endpoint: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  readonly other: Radosgw["other"];
   /** The cluster's temporary directory (configuration, pid files, logs, monitor store). */
   readonly dir: string;
   readonly watchdogPid: number;
@@ -149,24 +152,33 @@ async function startCluster(state: string): Promise<ClusterFile> {
       if (Date.now() > deadline) throw new Error(`radosgw did not answer at ${endpoint}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const accessKeyId = `TEST${crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase()}`;
-    const secretAccessKey = crypto.randomUUID() + crypto.randomUUID();
-    await run("radosgw-admin", [
-      ...c,
-      "user",
-      "create",
-      "--uid=manifest-studio-test",
-      "--display-name=Manifest Studio tests",
-      `--access-key=${accessKeyId}`,
-      `--secret-key=${secretAccessKey}`,
-    ]);
-    return { endpoint, accessKeyId, secretAccessKey, dir, watchdogPid };
+    const main = await createUser(c, "manifest-studio-test");
+    const other = await createUser(c, "manifest-studio-other");
+    return { endpoint, ...main, other, dir, watchdogPid };
   } catch (error) {
     const logs = await logTail(dir);
     await stopDaemons(dir);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw new Error(`Could not start a test radosgw: ${(error as Error).message}\n${logs}`);
   }
+}
+
+async function createUser(
+  conf: string[],
+  uid: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const accessKeyId = `TEST${crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase()}`;
+  const secretAccessKey = crypto.randomUUID() + crypto.randomUUID();
+  await run("radosgw-admin", [
+    ...conf,
+    "user",
+    "create",
+    `--uid=${uid}`,
+    `--display-name=${uid}`,
+    `--access-key=${accessKeyId}`,
+    `--secret-key=${secretAccessKey}`,
+  ]);
+  return { accessKeyId, secretAccessKey };
 }
 
 function cephConf(dir: string, fsid: string, monPort: number, port: number): string {

@@ -207,6 +207,26 @@ Deno.test("S3BlobStore.open refuses an unknown access key, naming S3_ACCESS_KEY_
   assert.match(error.message, /does not know S3_ACCESS_KEY_ID=NOSUCHKEY0000000/);
 });
 
+Deno.test("S3BlobStore.open refuses a bucket this key may not write, naming S3_BUCKET", async () => {
+  const gw = await radosgw();
+  const theirs = await S3BlobStore.open(options(gw, uniqueBucket("theirs")));
+  const error = await s3Error(S3BlobStore.open({ ...options(gw, theirs.bucket), ...gw.other }));
+  assert.equal(error.code, "AccessDenied");
+  assert.equal(error.variable, "S3_BUCKET");
+  assert.match(
+    error.message,
+    new RegExp(
+      `^S3_ACCESS_KEY_ID=${gw.other.accessKeyId} may not write probe/\\S+ in bucket ` +
+        `${theirs.bucket} at ${gw.endpoint} \\(AccessDenied\\)`,
+    ),
+  );
+  // Reads of a key that is not there answer 403 (HEAD has no code) rather than "missing".
+  const foreign = new S3BlobStore({ ...options(gw, theirs.bucket), ...gw.other });
+  const headError = await s3Error(foreign.has("blobs/ab/cd"));
+  assert.equal(headError.status, 403);
+  assert.match(headError.message, /check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY/);
+});
+
 Deno.test("S3BlobStore.open refuses an endpoint nothing listens on, naming S3_ENDPOINT", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;

@@ -21,12 +21,7 @@ const DATABASE_FILES = /^manifest-studio\.db(-wal|-shm|-journal)?$/;
 
 /** Every key in `bucket` (one page is plenty for a test). */
 async function listKeys(gw: Radosgw, bucket: string): Promise<string[]> {
-  const client = new AwsClient({
-    accessKeyId: gw.accessKeyId,
-    secretAccessKey: gw.secretAccessKey,
-    region: gw.region,
-    service: "s3",
-  });
+  const client = new AwsClient({ ...gw, service: "s3" });
   const response = await client.fetch(`${gw.endpoint}/${bucket}?list-type=2&max-keys=1000`);
   const xml = await response.text();
   assert.equal(response.status, 200, xml);
@@ -136,6 +131,25 @@ Deno.test("with S3_* set, the demo photos live in the bucket and DATA_DIR holds 
         assert.ok(before.length > after.length);
       },
     );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("/readyz answers 503 with blob_store error once the bucket is gone", async () => {
+  const gw = await radosgw();
+  const bucket = uniqueBucket("readyz");
+  const server = await startTestServer(s3Env(gw, bucket));
+  try {
+    assert.equal((await server.json("GET", "/readyz")).status, 200);
+    const client = new AwsClient({ ...gw, service: "s3" });
+    const deleted = await client.fetch(`${gw.endpoint}/${bucket}`, { method: "DELETE" });
+    await deleted.body?.cancel();
+    assert.equal(deleted.status, 204);
+    const ready = await server.json("GET", "/readyz");
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.status, "not_ready");
+    assert.deepEqual(ready.body.blob_store, { kind: "s3", status: "error" });
   } finally {
     await server.close();
   }

@@ -338,6 +338,15 @@ export class S3BlobStore implements BlobStore {
           null,
         );
     }
+    if (status === 403) {
+      // A HEAD answer carries no error code: the keys or the bucket's permissions.
+      return fail(
+        `${endpoint} refused to let S3_ACCESS_KEY_ID=${keyId} ${verb} ${about} (403): check ` +
+          "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, and that this key may get, put and delete " +
+          "objects in S3_BUCKET.",
+        null,
+      );
+    }
     if (status === 301 || status === 307) {
       return fail(
         `S3_ENDPOINT=${endpoint} redirected the request to ${
