@@ -106,8 +106,16 @@ async function liveCluster(state: string): Promise<ClusterFile | null> {
   } catch {
     return null;
   }
-  if (isAlive(cluster.watchdogPid) && await answers(cluster.endpoint)) return cluster;
-  // A run that was killed together with its watchdog: stop what it left, start afresh.
+  if (isAlive(cluster.watchdogPid)) {
+    // Under a full parallel test run radosgw may be slow to answer: give it a while.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await answers(cluster.endpoint)) return cluster;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    signal(cluster.watchdogPid, "SIGTERM");
+  }
+  // A run that was killed together with its watchdog, or a radosgw that died: stop what is
+  // left and start afresh.
   await stopDaemons(cluster.dir);
   await Deno.remove(cluster.dir, { recursive: true }).catch(() => {});
   await Deno.remove(join(state, "cluster.json")).catch(() => {});
@@ -229,6 +237,8 @@ state="$1"; dir="$2"; linger="$3"
 running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 idle=0
 while sleep 1; do
+  # Cleaned up by a test process that found this cluster dead: nothing left to do.
+  [ -d "$dir" ] || exit 0
   live=0
   for f in "$state"/clients/*; do
     [ -e "$f" ] || continue
@@ -241,7 +251,8 @@ while sleep 1; do
   flock 9
   # A test process may have registered while this waited for the lock.
   if [ -n "$(ls -A "$state/clients")" ]; then flock -u 9; exec 9>&-; idle=0; continue; fi
-  rm -f "$state/cluster.json"
+  # Only when it still describes this cluster (a newer one may have replaced it).
+  grep -qF "$dir" "$state/cluster.json" 2>/dev/null && rm -f "$state/cluster.json"
   pids=$(cat "$dir"/run/*.pid 2>/dev/null)
   [ -n "$pids" ] && kill $pids 2>/dev/null
   for _ in $(seq 100); do
@@ -320,7 +331,7 @@ function isAlive(pid: number): boolean {
 
 async function answers(endpoint: string): Promise<boolean> {
   try {
-    const response = await fetch(endpoint, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(endpoint, { signal: AbortSignal.timeout(5_000) });
     await response.body?.cancel();
     return response.status < 500;
   } catch {
