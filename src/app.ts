@@ -97,6 +97,7 @@ export function createApp(services: Services): RouteGroup {
     serviceRoutes({
       db: services.db,
       pool: services.pool,
+      blobs: services.blobs,
       reversePromptProvider: activeProvider(config),
       storyboardWriter: services.writer ? "gemini" : null,
       openApiDocument: () =>

@@ -258,6 +258,10 @@ export const Health = z.object({ status: z.literal("ok") }).meta({ id: "Health" 
 export const Readiness = z.object({
   status: z.enum(["ready", "not_ready"]),
   database: z.enum(["ok", "error"]),
+  blob_store: z.object({
+    kind: z.enum(["local", "s3"]).describe("Files under DATA_DIR, or an S3-compatible bucket"),
+    status: z.enum(["ok", "error"]).describe("error: the service log says why"),
+  }),
   workers: z.object({
     size: z.number().int(),
     busy: z.number().int(),
