@@ -104,7 +104,7 @@ export class BundleArchive {
           if (size > entry.uncompressedSize) {
             throw corrupt(name, new Error("it holds more data than its header declares"));
           }
-          if (size > maxBytes) throw tooLarge(size, { ...limits, maxTotalBytes: maxBytes });
+          if (size > maxBytes) throw entryTooLarge(name, maxBytes);
           if (this.#inflated > limits.maxTotalBytes) throw tooLarge(this.#inflated, limits);
           checkRatio(name, size, entry.compressedSize, limits);
         } catch (error) {
@@ -130,6 +130,16 @@ export class BundleArchive {
   async close(): Promise<void> {
     await this.#reader.close();
   }
+}
+
+/** The 413 for an entry over the most the service reads of it. */
+function entryTooLarge(name: string, maxBytes: number): AppError {
+  return new AppError(
+    "payload_too_large",
+    `The bundle's entry ${name} unpacks to more than ${maxBytes} bytes, the most this server ` +
+      "reads of it: export the manifest again, or split it.",
+    { code: "entry_too_large", details: { entry: name, max_bytes: maxBytes } },
+  );
 }
 
 /** The 400 for an archive (or one entry of it) that cannot be read. */
