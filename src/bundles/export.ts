@@ -12,6 +12,7 @@
 import type { Db } from "../db/database.ts";
 import type { AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
 import { now } from "../db/timestamp.ts";
+import { log } from "../log.ts";
 import { assetsInDisplayOrder } from "../registry/assets.ts";
 import { assertNotProcessing, getManifest } from "../registry/manifests.ts";
 import { type BlobStore, contentKey } from "../storage/blob_store.ts";
@@ -72,7 +73,7 @@ export async function prepareExport(deps: ExportDeps, manifestId: string): Promi
   return {
     filename: bundleFileName(manifest.name),
     manifestName: manifest.name,
-    stream: () => zipStream(deps.blobs, contents, registry, pages),
+    stream: () => zipStream(deps.blobs, contents, registry, pages, manifestId),
   };
 }
 
@@ -99,6 +100,7 @@ function zipStream(
   contents: BundleContents,
   registry: string,
   pages: readonly SheetPage[],
+  manifestId: string,
 ): ReadableStream<Uint8Array> {
   let fail: (reason: unknown) => void = () => {};
   // The default queues (one chunk on the writing side, none on the reading side) make every
@@ -127,7 +129,10 @@ function zipStream(
     await zip.close();
   };
   // A reader that goes away (a closed connection) also ends here, through a failed write.
-  write().catch(fail);
+  write().catch((error) => {
+    log.info("Export ended before the archive was complete.", { manifestId, error });
+    fail(error);
+  });
   return relay.readable;
 }
 

@@ -28,8 +28,7 @@ import {
 } from "../registry/uploads.ts";
 import { sha256Hex } from "../storage/sha256.ts";
 import { BundleArchive } from "./archive.ts";
-import type { BundleAsset } from "./format.ts";
-import { MANIFEST_ENTRY } from "./format.ts";
+import { type BundleAsset, MANIFEST_ENTRY } from "./format.ts";
 import type { BundleLimits } from "./limits.ts";
 import { type ImportPlan, validateBundle } from "./validate.ts";
 
@@ -142,7 +141,7 @@ async function write(
   const thumbnails = prepared.map((image) =>
     thumbnailBlobKey(image.imageKey, DEFAULT_THUMBNAIL_SIZE)
   );
-  const newThumbnails = [];
+  const newThumbnails: string[] = [];
   for (const key of thumbnails) if (!(await deps.blobs.has(key))) newThumbnails.push(key);
   // The same scheme as the pipeline's sheets, under the new manifest, so nothing shares it.
   const sheetKey = sheet ? `sheets/${manifestId}/${sheet.sha256.slice(0, 32)}.jpg` : null;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ExportDeps, exportBundleTo } from "./export.ts";
+import { exportBundleTo, type ExportDeps } from "./export.ts";
 
 /** What one export cost. */
 export interface ExportMeasurement {

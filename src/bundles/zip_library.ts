@@ -11,4 +11,4 @@ import { configure } from "@zip.js/zip.js";
 configure({ useWebWorkers: false });
 
 export { TextReader, Uint8ArrayReader, ZipReader, ZipWriter } from "@zip.js/zip.js";
-export type { Entry, FileEntry } from "@zip.js/zip.js";
+export type { FileEntry } from "@zip.js/zip.js";
