@@ -8,6 +8,9 @@ import { type AnyFrame, manifestWithPhotos } from "./_pipeline.ts";
 import { exportBundle, importBundle, stock, unzip, zip, type ZipEntry } from "./_bundles.ts";
 import { fixturePhoto } from "./fixtures/photos.ts";
 import { sha256Hex } from "../src/storage/sha256.ts";
+import { importBundle as runImport } from "../src/bundles/import.ts";
+import { bundleLimits } from "../src/bundles/limits.ts";
+import { contentKey } from "../src/storage/blob_store.ts";
 
 /** `count` bytes of "0" and "1": deflate packs them about 8:1, under any bomb ratio. */
 function lowEntropy(count: number): Uint8Array {
@@ -318,6 +321,37 @@ Deno.test("bad bundles are refused with 4xx JSON errors and leave no row and no 
       },
     ];
 
+    await t.step(
+      "/openapi.json describes both operations: a ZIP out, a multipart ZIP in",
+      async () => {
+        const doc = await (await server.fetch("/openapi.json")).json();
+        const out = doc.paths["/api/manifests/{id}/export"].get;
+        assert.equal(out.operationId, "exportManifest");
+        assert.deepEqual(out.responses["200"].content["application/zip"].schema, {
+          type: "string",
+          format: "binary",
+        });
+        assert.ok(out.responses["200"].headers["Content-Disposition"]);
+        const into = doc.paths["/api/manifests/import"].post;
+        assert.equal(into.operationId, "importManifest");
+        const body = into.requestBody.content["multipart/form-data"];
+        assert.equal(body.schema.$ref, "#/components/schemas/BundleImport");
+        assert.equal(body.encoding.file.contentType, "application/zip");
+        assert.deepEqual(doc.components.schemas.BundleImport.required, ["file"]);
+        assert.equal(
+          into.responses["201"].content["application/json"].schema.$ref,
+          "#/components/schemas/Manifest",
+        );
+        for (const status of ["400", "401", "413", "415", "422"]) {
+          assert.equal(
+            into.responses[status].content["application/json"].schema.$ref,
+            "#/components/schemas/Error",
+            status,
+          );
+        }
+      },
+    );
+
     const before = await stock(server);
     for (const item of cases) {
       await t.step(`${item.name}: ${item.status} ${item.code}`, async () => {
@@ -333,6 +367,51 @@ Deno.test("bad bundles are refused with 4xx JSON errors and leave no row and no 
         assert.deepEqual(await stock(server), before, "no row and no file left behind");
       });
     }
+
+    await t.step("rows that fail to be written take the new blobs with them", async () => {
+      // New bytes (not stored yet) for CHAR_02 and a contact sheet: both are written first.
+      const photo = await fixturePhoto("sample4.jpg");
+      const photoSha = await sha256Hex(photo);
+      const bundle = await variant((doc) => {
+        doc.assets[1].image.sha256 = photoSha;
+        doc.assets[1].image.upload_sha256 = null;
+        doc.manifest.contact_sheet_pages = ["contact-sheet/page-001.jpg"];
+      }, (files) => {
+        files.set("images/CHAR_02.jpg", photo);
+        files.set("contact-sheet/page-001.jpg", jpeg);
+      })();
+      const { db } = server.services;
+      // The database as the import sees it, except that its transaction fails.
+      const failing = new Proxy(db, {
+        get(target, key) {
+          if (key === "transaction") {
+            return () => ({ execute: () => Promise.reject(new Error("disk full")) });
+          }
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const { blobs } = server.services;
+      const written: string[] = [];
+      const recording = {
+        put: (key: string, bytes: Uint8Array) => (written.push(key), blobs.put(key, bytes)),
+        get: (key: string) => blobs.get(key),
+        has: (key: string) => blobs.has(key),
+        delete: (key: string) => blobs.delete(key),
+      };
+      await assert.rejects(
+        runImport(
+          { ...server.services, db: failing, blobs: recording },
+          bundle,
+          bundleLimits(2 * 1024 * 1024),
+        ),
+        /disk full/,
+      );
+      // They were written, and removed again.
+      assert.ok(written.includes(contentKey(photoSha)), written.join(", "));
+      assert.ok(written.some((key) => key.startsWith("sheets/")), written.join(", "));
+      assert.deepEqual(await stock(server), before, "no row and no file left behind");
+    });
 
     await t.step(
       "the unchanged bundle, and one with crops of crops and an identity, import",
