@@ -249,6 +249,12 @@ export const BatchUploadForm = z.object({
     .describe("One per file, in order; default: the file name without extension"),
 }).meta({ id: "BatchUpload" });
 
+/** Multipart body of `POST /manifests/import`. */
+export const BundleImportForm = z.object({
+  file: z.file().meta({ type: "string", format: "binary" })
+    .describe("A bundle: the ZIP that GET /manifests/{id}/export makes"),
+}).meta({ id: "BundleImport" });
+
 // ---- service ---------------------------------------------------------------------------------
 
 /** Body of `GET /healthz`. */
