@@ -46,7 +46,7 @@ export interface ManifestJobResult {
   readonly api: { readonly progress: ProbeSummary; readonly manifest: ProbeSummary };
   /** Lag of the thread serving HTTP; each long stall names the step running when it began. */
   readonly eventLoop: Omit<LoopLag, "longest"> & {
-    readonly longest: readonly { ms: number; startS: number; step: string | null }[];
+    readonly longest: readonly { ms: number; startS: number; step: string }[];
   };
   readonly memory: {
     readonly rssBeforeMb: number;
@@ -103,7 +103,9 @@ export async function measureManifestJob(
   const rssBeforeMb = rssMb();
   const lag = monitorLoopLag();
   const rss = sampleRss();
-  const timeline: { atMs: number; step: string | null }[] = [];
+  // Wall-clock time of the monitor's start, to place stalls among the job's own timestamps.
+  const monitorEpochMs = Date.now() - lag.elapsedMs();
+  let lastStep: string | null = null;
   const { promise: ended, resolve: end } = Promise.withResolvers<void>();
   const start = performance.now();
   const { job_id: jobId } = await call("POST", `${base}/process`);
@@ -111,10 +113,8 @@ export async function measureManifestJob(
     intervalMs: options.pollMs,
     onBody: (body: Json) => {
       const step = body.current_step ?? null;
-      if (timeline.at(-1)?.step !== step) {
-        timeline.push({ atMs: lag.elapsedMs(), step });
-        log(`${options.photos} photos: ${step ?? body.status}`);
-      }
+      if (step !== lastStep) log(`${options.photos} photos: ${step ?? body.status}`);
+      lastStep = step;
       if (TERMINAL.has(body.status)) end();
     },
   });
@@ -141,7 +141,7 @@ export async function measureManifestJob(
   const final = await call("GET", base);
   collectGarbage();
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const stepAt = (ms: number) => timeline.findLast((entry) => entry.atMs <= ms)?.step ?? null;
+  const stepAt = stepFinder(progress);
   return {
     photos: options.photos,
     seed: options.seed,
@@ -161,7 +161,10 @@ export async function measureManifestJob(
     api,
     eventLoop: {
       ...loop,
-      longest: loop.longest.map((stall) => ({ ...stall, step: stepAt(stall.startS * 1000) })),
+      longest: loop.longest.map((stall) => ({
+        ...stall,
+        step: stepAt(monitorEpochMs + stall.startS * 1000),
+      })),
     },
     memory: {
       rssBeforeMb,
@@ -169,6 +172,27 @@ export async function measureManifestJob(
       processPeakRssMb: maxRssMb(),
       rssAfterMb: rssMb(),
     },
+  };
+}
+
+/**
+ * Which step was running at a wall-clock time, from the job's `started_at` and its steps'
+ * durations (the steps run one after another, in the order the progress view lists them).
+ * Not from what the polls saw: a step that blocks the event loop is over before any poll
+ * is answered, so the polls never see it.
+ */
+function stepFinder(progress: Json): (epochMs: number) => string {
+  const started = Date.parse(progress.started_at ?? "");
+  const steps = Object.entries(progress.steps as Record<string, { duration_ms: number | null }>);
+  return (epochMs) => {
+    if (!(epochMs >= started)) return "before the job started";
+    let end = started;
+    for (const [step, { duration_ms: duration }] of steps) {
+      if (duration === null) return step; // the step the job ended in
+      end += duration;
+      if (epochMs < end) return step;
+    }
+    return "after the last step";
   };
 }
 
