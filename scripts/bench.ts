@@ -58,6 +58,7 @@ const args = parseArgs({
     repeat: { type: "string", default: "5" },
     batch: { type: "string", default: "12" },
     "poll-ms": { type: "string", default: "50" },
+    "manifest-poll-ms": { type: "string", default: "500" },
     "scale-timeout": { type: "string", default: "3600" },
     seed: { type: "string", default: "1" },
     "cluster-max": { type: "string", default: "10000" },
@@ -227,6 +228,7 @@ if (wanted("scale")) {
     seed: count("seed", 0),
     batch: count("batch"),
     pollMs: count("poll-ms"),
+    manifestPollMs: count("manifest-poll-ms"),
     timeoutS: count("scale-timeout"),
     workers: POOL_SIZE,
   }, (message) => progress(`scale: ${message}`));

@@ -44,7 +44,9 @@ export function monitorLoopLag(intervalMs = 10, keep = 5): LoopLagMonitor {
     const lag = Math.max(0, now - last - intervalMs);
     last = now;
     lags.push(lag);
-    if (lag >= 50) stalls.push({ ms: round(lag), startS: round((now - lag - started) / 1000) });
+    if (lag >= 50) {
+      stalls.push({ ms: round(lag), startS: Math.round((now - lag - started) / 10) / 100 });
+    }
   }, intervalMs);
   return {
     elapsedMs: () => performance.now() - started,

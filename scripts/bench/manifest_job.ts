@@ -18,8 +18,13 @@ export interface ManifestJobOptions {
   readonly seed: number;
   /** Photos per upload request. */
   readonly batch: number;
-  /** Pause between a probe's answer and its next request. */
+  /** Pause between a progress probe's answer and its next request. */
   readonly pollMs: number;
+  /**
+   * The same for the whole-manifest probe. Longer: its answer grows to megabytes, and at the
+   * progress probe's pace its own serialising would be a good part of the thread's work.
+   */
+  readonly manifestPollMs: number;
   /** The job is cancelled when it has not ended after this long. */
   readonly timeoutS: number;
 }
@@ -118,7 +123,7 @@ export async function measureManifestJob(
       if (TERMINAL.has(body.status)) end();
     },
   });
-  const manifestProbe = startProbe(baseUrl, base, { intervalMs: options.pollMs });
+  const manifestProbe = startProbe(baseUrl, base, { intervalMs: options.manifestPollMs });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = await Promise.race([
     ended.then(() => false),

@@ -28,6 +28,7 @@ export interface ScaleOptions {
   readonly seed: number;
   readonly batch: number;
   readonly pollMs: number;
+  readonly manifestPollMs: number;
   readonly timeoutS: number;
   /** Pool size of the service (its default when unset). */
   readonly workers?: number;
@@ -56,6 +57,7 @@ export interface ScaleReport {
   readonly provider: string;
   readonly batch: number;
   readonly pollMs: number;
+  readonly manifestPollMs: number;
   readonly gcExposed: boolean;
   readonly sizes: readonly ManifestJobResult[];
   readonly growth: readonly Growth[];
@@ -82,6 +84,7 @@ export async function measureScale(
         seed: mixSeed(options.seed, photos, run),
         batch: options.batch,
         pollMs: options.pollMs,
+        manifestPollMs: options.manifestPollMs,
         timeoutS: options.timeoutS,
       }, (message) => log(run > 0 ? `repeat ${run}: ${message}` : message));
     const sizes: ManifestJobResult[] = [];
@@ -110,6 +113,7 @@ export async function measureScale(
       provider: "local",
       batch: options.batch,
       pollMs: options.pollMs,
+      manifestPollMs: options.manifestPollMs,
       gcExposed: collectGarbage(),
       sizes,
       growth: growthOf(sizes),
