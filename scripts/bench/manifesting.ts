@@ -8,6 +8,7 @@
 import { loadConfig } from "../../src/config.ts";
 import { startServer } from "../../src/server.ts";
 import { fixturePhoto } from "../../tests/fixtures/photos.ts";
+import { benchDataDir } from "./data_dir.ts";
 import { summarize } from "./stats.ts";
 
 /** What {@linkcode measureManifesting} reports. */
@@ -26,7 +27,7 @@ export async function measureManifesting(
   files: readonly string[],
   options: { runs: number; workers?: number },
 ): Promise<ManifestingResult> {
-  const dataDir = await Deno.makeTempDir({ prefix: "manifest-studio-bench-" });
+  const dataDir = await benchDataDir("manifesting-");
   const server = await startServer(loadConfig({
     PORT: "0",
     DATA_DIR: dataDir,

@@ -8,7 +8,7 @@
  * include the clients' own receive work: a pessimistic bound for remote browsers.
  *
  * ```sh
- * deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-env \
+ * deno run --allow-net=127.0.0.1 --allow-read --allow-write=./.cache --allow-env \
  *   scripts/bench/ws_fanout.ts --clients 500 --frames 200
  * ```
  *
@@ -20,6 +20,7 @@ import { createWebSocketEndpoint } from "../../src/api/ws.ts";
 import { migrateToLatest, openDatabase } from "../../src/db/database.ts";
 import { EventHub } from "../../src/events/event_hub.ts";
 import type { Topic } from "../../src/db/vocabulary.ts";
+import { benchDataDir } from "./data_dir.ts";
 import { quantile } from "./stats.ts";
 
 /** What {@linkcode measureFanout} reports; times in milliseconds. */
@@ -59,7 +60,7 @@ export async function measureFanout(options: FanoutOptions = {}): Promise<Fanout
   const frames = options.frames ?? 200;
   const rate = options.ratePerSecond ?? 20;
 
-  const dir = await Deno.makeTempDir({ prefix: "ws_fanout_" });
+  const dir = await benchDataDir("ws-fanout-");
   const db = openDatabase(`${dir}/bench.db`);
   const sockets: WebSocket[] = [];
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
