@@ -1,30 +1,11 @@
 /**
- * The one place the clustering section reaches face clustering, so it can be swapped.
- *
- * TO WIRE AFTER MERGING THE CLUSTERING BRANCH (which adds `clusterIndices` in
- * src/vision/face_clustering.ts and the engine op `faces.cluster`): replace the body of
- * {@linkcode startClusterer} with an engine pool running that op, e.g.
- *
- * ```ts
- * const pool = startEnginePool({ size: 1, name: "bench-cluster" });
- * await pool.ready();
- * return {
- *   via: "engine op faces.cluster",
- *   cluster: async (input) => ({ labels: labelsOf(await pool.run("faces.cluster", …)) }),
- *   close: () => pool.close(),
- * };
- * ```
- *
- * mapping {@linkcode ClusterInput} onto the op's payload (embeddings or their similarities,
- * photo of each face, threshold, no locked groups) and its answer onto one cluster index per
- * face; then delete cluster_worker.ts. Until then the section times `clusterFaces`
- * (src/pipeline/clustering.ts) — what the service runs today, on its request thread — in a
- * bench worker.
+ * The one place the clustering section reaches face clustering: the service's own engine
+ * worker and its `faces.cluster` operation (the similarity matrix by ORT, then the
+ * agglomeration), exactly as the face-matching step runs it.
  *
  * @module
  */
-import { WorkerPool } from "../../src/workers/pool.ts";
-import type { ClusterBenchOps } from "./cluster_worker.ts";
+import { startEnginePool } from "../../src/engine/engine_pool.ts";
 
 /** Faces to cluster; the buffers are moved to the worker, not copied. */
 export interface ClusterInput {
@@ -50,18 +31,24 @@ export interface Clusterer {
   close(): void;
 }
 
-/** Starts one worker that clusters faces. */
+/** Starts one engine worker that clusters faces. */
 export async function startClusterer(): Promise<Clusterer> {
-  const pool = new WorkerPool<ClusterBenchOps>({
-    size: 1,
-    script: new URL("./cluster_worker.ts", import.meta.url),
-    name: "bench-cluster",
-  });
+  const pool = startEnginePool({ size: 1, name: "bench-cluster" });
   await pool.ready();
   return {
-    via: "clusterFaces (src/pipeline/clustering.ts) in a bench worker; not yet faces.cluster",
-    cluster: (input) =>
-      pool.run("bench.cluster", input, [input.embeddings.buffer, input.photos.buffer]),
+    via: "engine op faces.cluster (ORT MatMul similarities, linked-pair agglomeration)",
+    cluster: async (input) => {
+      // Read before the run: the buffers are moved to the worker.
+      const count = input.photos.length;
+      const clusters = await pool.run(
+        "faces.cluster",
+        { ...input, locked: [] },
+        [input.embeddings.buffer, input.photos.buffer],
+      );
+      const labels = new Int32Array(count);
+      clusters.forEach((members, label) => members.forEach((face) => (labels[face] = label)));
+      return { labels };
+    },
     close: () => pool.close(),
   };
 }
