@@ -8,6 +8,7 @@
  */
 import type { Db } from "../../db/database.ts";
 import type { AssetRow } from "../../db/tables.ts";
+import type { AssetType } from "../../db/vocabulary.ts";
 import { now } from "../../db/timestamp.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { allocateTags } from "../../registry/tag_allocator.ts";
@@ -18,13 +19,27 @@ import { buildContactSheet } from "./contact_sheet.ts";
 export async function runFinalizing(ctx: StepContext): Promise<void> {
   const tagged = await ctx.db.transaction().execute(async (trx) => {
     const assets = await manifestAssets(trx, ctx.manifestId);
-    const changed: AssetRow[] = [];
-    for (const asset of tagOrder(assets)) {
-      const [tag] = await allocateTags(trx, ctx.manifestId, asset.asset_type);
-      changed.push(
-        await trx.updateTable("assets").set({ manifest_tag: tag, updated_at: now() })
-          .where("id", "=", asset.id).returningAll().executeTakeFirstOrThrow(),
-      );
+    const order = tagOrder(assets);
+    // One reservation per type, handed out in tag order: the same tags as reserving them one
+    // asset at a time, without reading every tag of the manifest once per asset.
+    const reserved = new Map<AssetType, string[]>();
+    for (const [type, ofType] of Map.groupBy(order, (asset) => asset.asset_type)) {
+      reserved.set(type, await allocateTags(trx, ctx.manifestId, type, ofType.length));
+    }
+    const at = now();
+    const changed = order.map((asset) => ({
+      ...asset,
+      manifest_tag: reserved.get(asset.asset_type)!.shift()!,
+      updated_at: at,
+    }));
+    for (let start = 0; start < changed.length; start += 200) {
+      const slice = changed.slice(start, start + 200);
+      await trx.updateTable("assets").set((eb) => {
+        const [first, ...rest] = slice;
+        let tag = eb.case().when("id", "=", first.id).then(first.manifest_tag);
+        for (const row of rest) tag = tag.when("id", "=", row.id).then(row.manifest_tag);
+        return { manifest_tag: tag.end(), updated_at: at };
+      }).where("id", "in", slice.map((row) => row.id)).execute();
     }
     await choosePrimaries(trx, ctx.manifestId, assets);
     return changed;
