@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import {
   AbortedTransactionError,
   CompiledQuery,
@@ -121,17 +121,36 @@ class EventLoopShare {
   }
 }
 
+/** Prepared statements kept per connection: the service runs the same few hundred queries. */
+const STATEMENT_CACHE_SIZE = 256;
+
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync;
   readonly #share = new EventLoopShare();
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
 
+  /** The prepared statement of `sql`, compiled once and reused (most recently used last). */
+  #prepare(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (stmt) {
+      this.#statements.delete(sql);
+    } else {
+      stmt = this.#db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        this.#statements.delete(this.#statements.keys().next().value!);
+      }
+    }
+    this.#statements.set(sql, stmt);
+    return stmt;
+  }
+
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     await this.#share.turn();
-    const stmt = this.#db.prepare(query.sql);
+    const stmt = this.#prepare(query.sql);
     const params = query.parameters.map(toSqliteValue);
     // node:sqlite has no `reader` flag; a statement that yields columns (incl. RETURNING) reads.
     if (stmt.columns().length > 0) {
@@ -149,7 +168,7 @@ class NodeSqliteConnection implements DatabaseConnection {
     query: CompiledQuery,
     chunkSize = 100,
   ): AsyncIterableIterator<QueryResult<R>> {
-    const stmt = this.#db.prepare(query.sql);
+    const stmt = this.#prepare(query.sql);
     let rows: R[] = [];
     for (const row of stmt.iterate(...query.parameters.map(toSqliteValue))) {
       rows.push(plain<R>(row));
