@@ -1,11 +1,19 @@
 /**
- * Routes under `/api/assets`.
+ * Routes under `/api/assets`, and bulk changes to a manifest's assets.
  *
  * @module
  */
 import { createRoute } from "@hono/zod-openapi";
 import { imageResponse } from "./image_response.ts";
-import { Asset, AssetUpdate, IdParam, SingleUploadForm, ThumbnailQuery } from "../schemas.ts";
+import {
+  Asset,
+  AssetBulk,
+  AssetBulkResult,
+  AssetUpdate,
+  IdParam,
+  SingleUploadForm,
+  ThumbnailQuery,
+} from "../schemas.ts";
 import {
   errors,
   image,
@@ -26,6 +34,7 @@ import {
   readThumbnail,
   updateAsset,
 } from "../../registry/assets.ts";
+import { bulkAssets } from "../../registry/bulk_assets.ts";
 import { uploadToAsset } from "../../registry/uploads.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 
@@ -60,6 +69,22 @@ const remove = createRoute({
   summary: "Delete an asset and its crops",
   request: { params: IdParam },
   responses: { 204: { description: "Deleted" }, ...errors(401, 404, 409) },
+});
+
+const bulk = createRoute({
+  method: "post",
+  path: "/manifests/{id}/assets/bulk",
+  operationId: "bulkAssets",
+  tags: ["assets"],
+  summary: "Change the type of, or delete, many assets at once, all or nothing",
+  description: "One transaction: unknown ids (422 `assets_not_found`) or ids of another " +
+    "manifest (422 `assets_in_other_manifest`) change nothing and are listed in " +
+    "`details.ids`. A new type gives each asset a new tag, numbered in the order named.",
+  request: { params: IdParam, body: jsonBody(AssetBulk) },
+  responses: {
+    200: json(AssetBulkResult, "What was changed or deleted"),
+    ...errors(400, 401, 404, 409, 413, 415, 422),
+  },
 });
 
 const upload = createRoute({
@@ -106,7 +131,7 @@ const thumbnail = createRoute({
   },
 });
 
-/** Asset read, change, delete, upload and image routes. */
+/** Asset read, change, delete, bulk, upload and image routes. */
 export function assetRoutes(deps: RegistryDeps): RouteGroup {
   const app = routeGroup();
   // The multipart body is read by hand, so its schema is not reached through a route.
@@ -124,6 +149,11 @@ export function assetRoutes(deps: RegistryDeps): RouteGroup {
   app.openapi(remove, async (c) => {
     await deleteAsset(deps, c.req.valid("param").id);
     return c.body(null, 204);
+  });
+
+  app.openapi(bulk, async (c) => {
+    const result = await bulkAssets(deps, c.req.valid("param").id, c.req.valid("json"));
+    return c.json({ items: result.items.map(assetToJson), deleted_ids: result.deleted_ids }, 200);
   });
 
   app.openapi(upload, async (c) => {
