@@ -36,6 +36,24 @@ async function imagesLoaded(page: Page): Promise<void> {
 const elementCount = (page: Page) =>
   page.evaluate<number>("document.getElementsByTagName('*').length");
 
+/** Records the API requests that change something (not GET) until `stop`. */
+function recordChanges(page: Page): { stop: () => string[] } {
+  const changes: string[] = [];
+  const record = (request: Request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/api/") && request.method() !== "GET") {
+      changes.push(`${request.method()} ${url.pathname}`);
+    }
+  };
+  page.on("request", record);
+  return {
+    stop() {
+      page.off("request", record);
+      return changes;
+    },
+  };
+}
+
 /** Waits until the grid's summary says `text`. */
 const summary = (page: Page, text: string) =>
   page.locator(".filter-summary", { hasText: new RegExp(`^${text}$`) }).waitFor();
@@ -193,6 +211,61 @@ Deno.test("dashboard at scale: 90 photos, 700+ assets, a small DOM, filters, pan
         );
         assert.ok(now.slice(5, 55).every((tag) => tag.startsWith("PROP_")));
         await screenshot(page, "dashboard-scale-bulk");
+      });
+
+      await t.step("people: dragging one onto another merges them in one request", async () => {
+        const [from, into] = data.identities;
+        const changes = recordChanges(page);
+        await page.locator(`.person[data-identity-id="${from.id}"]`)
+          .dragTo(page.locator(`.person[data-identity-id="${into.id}"]`));
+        await page.getByText("Person 1 merged into Person 2.").waitFor();
+        await page.getByRole("heading", { name: `People (${big.identities - 1})` }).waitFor();
+        assert.deepEqual(changes.stop(), [`POST /api/manifests/${id}/identities/merge`]);
+        const people = (await detail(server, id)).identities;
+        assert.equal(people.length, big.identities - 1);
+        assert.equal(
+          people.find((p: Json) => p.id === into.id).member_count,
+          from.member_count + into.member_count,
+        );
+        await assertAccessible(page, "the people after a merge");
+      });
+
+      await t.step("a bulk delete is one request too", async () => {
+        const before = await detail(server, id);
+        await page.locator("#filter-role").selectOption("object");
+        const objects = before.assets.filter((a: Json) => a.extraction_role === "object").length;
+        await summary(page, `${objects} of ${before.assets.length} assets match`);
+        await page.getByRole("button", { name: "Select all shown" }).click();
+        await page.getByText(`${objects} selected`).waitFor();
+        const changes = recordChanges(page);
+        await page.locator(".bulk-actions").getByRole("button", { name: "Delete" }).click();
+        await page.locator("#confirm-dialog").getByRole("button", {
+          name: `Delete ${objects} assets`,
+        })
+          .click();
+        await page.getByText(`Deleted ${objects} assets (crops included).`).waitFor();
+        assert.deepEqual(changes.stop(), [`POST /api/manifests/${id}/assets/bulk`]);
+        await summary(page, `0 of ${before.assets.length - objects} assets match`);
+        await page.getByText("No asset matches.").waitFor();
+        assert.equal((await detail(server, id)).asset_count, before.assets.length - objects);
+        await page.getByRole("button", { name: "Clear filters" }).click();
+      });
+
+      await t.step("the contact sheet viewer pages through a list of sheets", async () => {
+        const photo = data.assets.find((a: Json) => a.source === "uploaded");
+        // What the viewer is given once sheets have pages: a list of their URLs.
+        await page.evaluate(`import("/js/contact_sheet_view.js").then((viewer) =>
+          viewer.openContactSheets("Big cast", [
+            { url: "/api/manifests/${id}/contact-sheet", label: "Page 1" },
+            { url: "/api/assets/${photo.id}/thumbnail?size=512", label: "Page 2" },
+          ]))`);
+        const sheet = page.locator("#contact-sheet");
+        await sheet.getByText(/^Big cast: \d+ × \d+ px \(Page 1 of 2\)$/).waitFor();
+        await sheet.getByRole("button", { name: "Page 2" }).click();
+        await sheet.getByText(/^Big cast: \d+ × \d+ px \(Page 2 of 2\)$/).waitFor();
+        await assertAccessible(page, "the contact sheet viewer");
+        await page.keyboard.press("Escape");
+        await page.locator("#sheet-dialog[open]").waitFor({ state: "detached" });
       });
 
       assert.deepEqual(problems, [], "the page logged no errors");

@@ -154,12 +154,8 @@ document.querySelector(".skip-link")?.addEventListener("click", (event) => {
 });
 
 watchLive();
-loadVocabulary().then(() => {
-  addEventListener("hashchange", navigate);
-  navigate();
-}, (/** @type {Error} */ error) => {
-  replace(
-    view,
-    h("p", { class: "error-text", role: "alert" }, `${error.message} Reload the page.`),
-  );
-});
+// Read while the first page loads its own data; the pages that offer the lists wait for it
+// and say so if it fails.
+loadVocabulary().catch(() => {});
+addEventListener("hashchange", navigate);
+navigate();

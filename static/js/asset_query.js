@@ -156,7 +156,7 @@ const tagNumber = (tag) => Number(tag?.match(/_(\d+)$/)?.[1] ?? Infinity);
 /**
  * @param {string | null} tag
  */
-const tagPrefix = (tag) => tag?.replace(/_\d+$/, "") ?? "~"; // untagged last
+const tagPrefix = (tag) => tag?.replace(/_\d+$/, "") ?? "";
 
 /**
  * The comparator of a sort.
@@ -188,6 +188,8 @@ function comparator(sort, index) {
       return (a, b) => (a.quality_score ?? 11) - (b.quality_score ?? 11) || photoOrder(a, b);
     case "tag":
       return (a, b) =>
+        // Untagged last: they get tags when processing ends.
+        Number(a.manifest_tag === null) - Number(b.manifest_tag === null) ||
         tagPrefix(a.manifest_tag).localeCompare(tagPrefix(b.manifest_tag)) ||
         tagNumber(a.manifest_tag) - tagNumber(b.manifest_tag) || photoOrder(a, b);
     case "confidence_desc":

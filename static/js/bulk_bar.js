@@ -66,11 +66,9 @@ export function createBulkBar(ctx) {
     },
   }, "Clear selection");
 
-  const typeSelect = /** @type {HTMLSelectElement} */ (h(
-    "select",
-    { id: "bulk-type" },
-    ASSET_TYPES.map((t) => h("option", { value: t }, t)),
-  ));
+  // Its options are the API's types, filled on the first update (the page may be built
+  // while they are still being read).
+  const typeSelect = /** @type {HTMLSelectElement} */ (h("select", { id: "bulk-type" }));
   const setType = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button",
     class: "small",
@@ -173,6 +171,9 @@ export function createBulkBar(ctx) {
   return {
     element,
     update() {
+      if (typeSelect.options.length !== ASSET_TYPES.length) {
+        typeSelect.replaceChildren(...ASSET_TYPES.map((t) => h("option", { value: t }, t)));
+      }
       const assets = chosen();
       const n = assets.length;
       count.textContent = n ? `${n} selected` : "None selected";

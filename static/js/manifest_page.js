@@ -17,6 +17,7 @@ import { MANIFEST_COUNTERS, MANIFEST_STEPS } from "./manifest_steps.js";
 import { createPeople, identityLabels } from "./people.js";
 import { ProgressPanel } from "./progress_panel.js";
 import { createUploader } from "./uploader.js";
+import { loadVocabulary } from "./vocabulary.js";
 
 /**
  * @typedef {import("./api.js").Asset} Asset
@@ -159,7 +160,8 @@ export function renderManifestPage(root, params) {
       return loading;
     }
     const request = /** @type {Promise<ManifestDetail>} */ (api(`/manifests/${id}`));
-    loading = request.then((loaded) => {
+    // The header's categories and the lists of types come from the API's description.
+    loading = Promise.all([request, loadVocabulary()]).then(([loaded]) => {
       if (disposed) return;
       ({ assets, identities } = loaded);
       manifest = loaded;

@@ -292,10 +292,11 @@ export function createPeople(options) {
       }),
       face?.thumbnail_url
         ? h("img", {
-          src: withToken(`/api/assets/${face.id}/thumbnail?size=128`),
+          // The tiles' own size: one cached thumbnail serves both.
+          src: withToken(face.thumbnail_url),
           alt: "",
-          width: 128,
-          height: 128,
+          width: 256,
+          height: 256,
           decoding: "async",
         })
         : h("span", { class: "person-face placeholder" }),

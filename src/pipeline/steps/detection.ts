@@ -14,6 +14,8 @@ import type { AssetRow, Database } from "../../db/tables.ts";
 import { now } from "../../db/timestamp.ts";
 import { touchManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
+import { DEFAULT_THUMBNAIL_SIZE } from "../../engine/image_service.ts";
+import { thumbnailBlobKey } from "../../registry/blob_refs.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { sha256Hex } from "../../storage/sha256.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
@@ -74,6 +76,7 @@ async function detectUpload(
     const source = cropSource(analysis, crop);
     const key = await sha256Hex(source.crop!.bytes);
     await ctx.blobs.put(contentKey(key), source.crop!.bytes);
+    await makeThumbnail(ctx, key, source.crop!.bytes);
     return { key, mime: source.crop!.mime, box: source.crop!.box };
   }));
   const faces = plan.filter((crop) => crop.role === "face");
@@ -131,6 +134,23 @@ async function detectUpload(
     if (created.length > 0) await touchManifest(trx, upload.manifest_id);
     return created;
   });
+}
+
+/**
+ * The crop's 256 px thumbnail, made now as uploads' are at upload time: the dashboard's tiles
+ * show it (a page of tiles would otherwise wait for dozens of thumbnails made on first view)
+ * and the final contact sheet draws its cells from it instead of decoding the crop.
+ */
+async function makeThumbnail(ctx: StepContext, key: string, bytes: Uint8Array): Promise<void> {
+  const thumbKey = thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE);
+  if (await ctx.blobs.has(thumbKey)) return;
+  const copy = bytes.slice(); // Transferred to the worker; the caller keeps its own.
+  const thumbnail = await ctx.pool.run(
+    "image.thumbnail",
+    { bytes: copy, size: DEFAULT_THUMBNAIL_SIZE },
+    [copy.buffer],
+  );
+  await ctx.blobs.put(thumbKey, thumbnail);
 }
 
 async function markUploadDetected(
