@@ -210,6 +210,63 @@ Deno.test("bulk: set_type and delete, one request each, all or nothing", async (
       assert.ok(!after.assets.some((a: Json) => [ids[6], ids[7], crop].includes(a.id)));
     });
 
+    await t.step(
+      "an asset a storyboard uses → 409 asset_in_use; ?force=true goes ahead",
+      async () => {
+        const used = (await manifest(server, id)).assets.find((a: Json) => a.id === ids[5]);
+        const db = server.services.db;
+        const at = new Date().toISOString();
+        const project = crypto.randomUUID();
+        await db.insertInto("projects").values({
+          id: project,
+          title: "Night walk",
+          prompt: "A walk.",
+          style: null,
+          manifest_id: id,
+          manifest_version: null,
+          style_guide: null,
+          storyboard_raw: JSON.stringify({ characters: [] }),
+          error: null,
+          created_at: at,
+          updated_at: at,
+        }).execute();
+        await db.insertInto("scenes").values({
+          project_id: project,
+          scene_index: 0,
+          scene_description: "A street at night.",
+        }).execute();
+        await db.insertInto("scene_manifests").values({
+          project_id: project,
+          scene_index: 0,
+          manifest_json: "{}",
+          composition_shot_type: null,
+          composition_camera_movement: null,
+          asset_tags: JSON.stringify([used.manifest_tag]),
+          created_at: at,
+        }).execute();
+        const before = state(await manifest(server, id));
+        for (
+          const body of [
+            { action: "delete", asset_ids: [ids[4], ids[5]] },
+            { action: "set_type", asset_ids: [ids[4], ids[5]], asset_type: "VEHICLE" },
+          ]
+        ) {
+          const reply = await server.json("POST", url, body);
+          assertError(reply, 409, "asset_in_use");
+          assert.match(reply.body.error.message, new RegExp(used.manifest_tag));
+          assert.match(reply.body.error.message, /Night walk/);
+          assert.deepEqual(state(await manifest(server, id)), before);
+        }
+        const forced = await server.json("POST", `${url}?force=true`, {
+          action: "set_type",
+          asset_ids: [ids[4], ids[5]],
+          asset_type: "VEHICLE",
+        });
+        assert.equal(forced.status, 200, JSON.stringify(forced.body));
+        assert.ok(forced.body.items.every((a: Json) => a.manifest_tag.startsWith("VEH_")));
+      },
+    );
+
     await t.step("a PROCESSING manifest → 409; nothing changed", async () => {
       await server.services.db.updateTable("manifests").set({ status: "PROCESSING" })
         .where("id", "=", id).execute();

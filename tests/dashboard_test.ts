@@ -440,12 +440,21 @@ Deno.test("dashboard: a storyboard is generated live and shown scene by scene", 
       await page.locator(".badge", { hasText: "Ready" }).first().waitFor();
       await screenshot(page, "dashboard-storyboard");
       await assertAccessible(page, "a project's storyboard");
-      // A placement's tag opens its asset in the manifest.
+      for (const [name, extension] of [["CSV (spreadsheet)", "csv"], ["Markdown", "md"]]) {
+        const href = await page.getByRole("link", { name }).getAttribute("href");
+        assert.match(
+          href ?? "",
+          new RegExp(`^/api/projects/[0-9a-f-]{36}/storyboard\\.${extension}$`),
+        );
+      }
+      // A placement's tag opens its asset in the manifest: its detail panel, with the keyboard
+      // focus on it, says where it is used.
       await first.locator(".placements .tag-chip", { hasText: lead }).click();
       await page.waitForURL(new RegExp(`#/manifests/${manifestId}/assets/${lead}$`));
-      // Its detail panel opens, with the keyboard focus on it.
-      await page.locator(`#asset-detail[open][data-tag="${lead}"] #detail-title:focus`)
-        .waitFor(SLOW);
+      const shown = page.locator(`#asset-detail[open][data-tag="${lead}"]`);
+      await shown.locator("#detail-title:focus").waitFor(SLOW);
+      await shown.locator(".usage-list li", { hasText: "Rainy night · scenes 1, 3" }).waitFor(SLOW);
+      await assertAccessible(page, "an asset's panel with where it is used");
       assert.deepEqual(problems, []);
     });
   } finally {

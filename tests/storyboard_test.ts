@@ -10,9 +10,10 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { databasePath } from "../src/server.ts";
 import { EnhancedStoryboardOutput } from "../src/storyboard/schemas.ts";
-import { B, type FakeGemini, type RecordedRequest, startFakeGemini } from "./fakes/fake_gemini.ts";
+import { B, type RecordedRequest, startFakeGemini } from "./fakes/fake_gemini.ts";
 import { type FakeScene, storyboardAnswer } from "./fakes/storyboard_answer.ts";
 import { startTestServer, type TestServer } from "./_harness.ts";
+import { answerInTurn, generate, readRegistry, waitForStoryboard } from "./_storyboard.ts";
 import {
   type AnyFrame,
   FrameRecorder,
@@ -26,23 +27,6 @@ type Any = Record<string, any>;
 
 const SCRIPT = "Night. A woman walks down a rainy street, stops, and calls out to a friend.";
 
-/** The registry as `GET /manifests/{id}/registry` shows it: primary tags and alias → primary. */
-async function readRegistry(server: TestServer, manifestId: string) {
-  const response = await server.fetch(`/api/manifests/${manifestId}/registry`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
-  const text = await response.text();
-  const primary: string[] = [];
-  const aliasOf = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const head = /^\[([A-Z]+_\d+)\] /.exec(line);
-    if (head) primary.push(head[1]);
-    const also = /^ {2}also: ([A-Z_0-9, ]+) \(/.exec(line);
-    if (also) { for (const alias of also[1].split(", ")) aliasOf.set(alias, primary.at(-1)!); }
-  }
-  return { text, primary, aliasOf };
-}
-
 async function createProject(server: TestServer, body: Any): Promise<string> {
   const created = await server.json("POST", "/api/projects", {
     title: "Night walk",
@@ -53,23 +37,6 @@ async function createProject(server: TestServer, body: Any): Promise<string> {
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.status, "DRAFT");
   return created.body.id;
-}
-
-/** Starts a storyboard job and waits for it to end; returns the final progress. */
-async function generate(server: TestServer, projectId: string): Promise<Any> {
-  const started = await server.json("POST", `/api/projects/${projectId}/storyboard`);
-  assert.equal(started.status, 202, JSON.stringify(started.body));
-  return await waitForStoryboard(server, projectId);
-}
-
-async function waitForStoryboard(server: TestServer, projectId: string): Promise<Any> {
-  const deadline = Date.now() + 60_000;
-  while (true) {
-    const { body } = await server.json("GET", `/api/projects/${projectId}/progress`);
-    if (["complete", "error", "cancelled"].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`Storyboard never ended: ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Rows of `table` for a project, read through a separate connection. */
@@ -98,13 +65,6 @@ function enumsOf(schema: unknown, name: string): string[][] {
   };
   walk(schema, null);
   return found;
-}
-
-/** The fake answers every request with `answers[n]` (the last one repeats). */
-function answerInTurn(fake: FakeGemini, answers: readonly unknown[]): void {
-  fake.reset();
-  let calls = 0;
-  fake.setResponder(() => answers[Math.min(calls++, answers.length - 1)]);
 }
 
 function scenes(...tagLists: string[][]): FakeScene[] {
@@ -207,11 +167,20 @@ Deno.test("manifest-aware storyboards: stored, constrained, repaired or refused 
           assert.equal(audioRows[i].has_music, audio.music ? 1 : 0);
           assert.equal(sceneRows[i].scene_description, scene.scene_description);
           const path = `/api/projects/${firstProject}/scenes/${i}`;
-          assert.deepEqual(
-            (await server.json("GET", `${path}/manifest`)).body,
-            scene.scene_manifest,
-          );
-          assert.deepEqual((await server.json("GET", `${path}/audio`)).body, audio);
+          // Each read returns the scene's manifest and, beside it, its denormalised columns.
+          assert.deepEqual((await server.json("GET", `${path}/manifest`)).body, {
+            ...scene.scene_manifest,
+            asset_tags: JSON.parse(visualRows[i].asset_tags),
+            shot_type: visual.composition.shot_type,
+            camera_movement: visual.composition.camera_movement,
+            new_asset_count: visualRows[i].new_asset_count,
+          });
+          assert.deepEqual((await server.json("GET", `${path}/audio`)).body, {
+            ...audio,
+            speaker_tags: JSON.parse(audioRows[i].speaker_tags),
+            has_dialogue: audioRows[i].has_dialogue === 1,
+            has_music: audioRows[i].has_music === 1,
+          });
         }
         assert.equal(stored.scenes[2].audio_manifest.music, null, "a scene without music");
       },

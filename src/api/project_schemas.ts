@@ -11,7 +11,7 @@ import {
   SceneManifestSchema,
   StyleGuide,
 } from "../storyboard/schemas.ts";
-import { StepStates } from "./schemas.ts";
+import { queryFlag, StepStates } from "./schemas.ts";
 import { ASPECT_RATIOS, PROJECT_STATUSES } from "../db/vocabulary.ts";
 
 const timestamp = z.string().describe("ISO-8601 UTC timestamp");
@@ -113,8 +113,53 @@ export const Storyboard = z.object({
   scenes: z.array(EnhancedSceneSchema),
 }).meta({ id: "Storyboard" });
 
-/** Body of `GET /projects/{id}/scenes/{index}/manifest`. */
-export const SceneManifest = SceneManifestSchema.meta({ id: "SceneManifest" });
+/** The denormalised visual columns of a scene (`scene_manifests`). */
+const visualSummary = {
+  asset_tags: z.array(z.string()).describe("Distinct placements[].asset_tag"),
+  shot_type: z.string().nullable().describe("composition.shot_type"),
+  camera_movement: z.string().nullable().describe("composition.camera_movement"),
+  new_asset_count: z.number().int().describe("Length of new_asset_declarations"),
+};
 
-/** Body of `GET /projects/{id}/scenes/{index}/audio`. */
-export const SceneAudio = SceneAudioManifestSchema.meta({ id: "SceneAudio" });
+/** The denormalised audio columns of a scene (`scene_audio_manifests`). */
+const audioSummary = {
+  speaker_tags: z.array(z.string()).describe("Distinct dialogue_lines[].speaker_tag"),
+  has_dialogue: z.boolean().describe("At least one dialogue line"),
+  has_music: z.boolean().describe("music is set"),
+};
+
+/** Body of `GET /projects/{id}/scenes/{index}/manifest`: the manifest and its columns. */
+export const SceneManifest = SceneManifestSchema.extend(visualSummary)
+  .describe("A scene's manifest with the columns it is indexed by")
+  .meta({ id: "SceneManifest" });
+
+/** Body of `GET /projects/{id}/scenes/{index}/audio`: the audio manifest and its columns. */
+export const SceneAudio = SceneAudioManifestSchema.extend(audioSummary)
+  .describe("A scene's audio manifest with the columns it is indexed by")
+  .meta({ id: "SceneAudio" });
+
+/** One scene of `GET /projects/{id}/scenes`. */
+export const SceneSummary = z.object({
+  scene_index: z.number().int(),
+  scene_description: z.string(),
+  ...visualSummary,
+  ...audioSummary,
+}).meta({ id: "SceneSummary" });
+
+/** Body of `GET /projects/{id}/scenes`. */
+export const SceneList = z.object({
+  items: z.array(SceneSummary),
+  total: z.number().int().describe("Scenes that match"),
+}).meta({ id: "SceneList" });
+
+/** Query of `GET /projects/{id}/scenes`: every filter given must hold. */
+export const SceneListQuery = z.object({
+  asset_tag: z.string().trim().min(1).max(64).optional()
+    .describe("Only scenes that place this tag (stored tags are primaries, never aliases)"),
+  speaker_tag: z.string().trim().min(1).max(64).optional()
+    .describe("Only scenes where this tag speaks"),
+  has_dialogue: queryFlag("Only scenes with (true) or without (false) dialogue"),
+  has_music: queryFlag("Only scenes with (true) or without (false) music"),
+  shot_type: z.string().trim().min(1).max(100).optional()
+    .describe("Only scenes of this composition.shot_type, e.g. close_up"),
+});

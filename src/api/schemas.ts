@@ -14,6 +14,7 @@ import {
   MANIFEST_STATUSES,
 } from "../db/vocabulary.ts";
 import { THUMBNAIL_SIZES } from "../registry/blob_refs.ts";
+import { USAGE_ROLES } from "../registry/usage.ts";
 
 const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
 const timestamp = z.string().describe("ISO-8601 UTC timestamp");
@@ -27,6 +28,15 @@ export const ErrorBody = z.object({
     details: z.unknown().optional().describe("Data for programs, e.g. the offending field"),
   }),
 }).meta({ id: "Error" });
+
+/**
+ * A boolean query parameter, spelled `true` or `false`; anything else is a 422 (a lenient
+ * reading would turn `force=yes` or `force=1` into a silent `false`).
+ */
+export function queryFlag(description: string) {
+  return z.enum(["true", "false"]).transform((value) => value === "true").optional()
+    .describe(description);
+}
 
 /**
  * A path parameter that must be an id. Only described as a UUID, not checked as one: any
@@ -156,6 +166,38 @@ export const Asset = z.object({
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: "Asset" });
+
+/** Query of `DELETE /assets/{id}` and `PUT /assets/{id}`. */
+export const ForceQuery = z.object({
+  force: queryFlag(
+    "`true` deletes or retypes the asset even though a storyboard uses it (otherwise 409 " +
+      "`asset_in_use` names the scenes); those storyboards keep naming the old tag",
+  ),
+});
+
+/** How a scene uses an asset's tag. */
+const UsageRole = z.enum(USAGE_ROLES).describe(
+  "placement: placed in the scene; speaker: speaks in it; character: one of the " +
+    "storyboard's recurring characters (on a scene: placed or heard there)",
+);
+
+/** Body of `GET /assets/{id}/usage`, also the `details` of a 409 `asset_in_use`. */
+export const AssetUsage = z.object({
+  asset_id: z.string(),
+  tags: z.array(z.string()).describe(
+    "The tags looked for: the asset's own and those of the other members of its identity " +
+      "(storyboards store an alias as its identity's primary tag)",
+  ),
+  projects: z.array(z.object({
+    project_id: z.string(),
+    title: z.string(),
+    roles: z.array(UsageRole).describe("Every role the asset plays in this storyboard"),
+    scenes: z.array(z.object({
+      scene_index: z.number().int().describe("0-based, as in /projects/{id}/scenes/{index}"),
+      roles: z.array(UsageRole),
+    })).describe("The scenes that use it, in playback order"),
+  })).describe("Projects grounded on the asset's manifest whose stored storyboard uses it"),
+}).meta({ id: "AssetUsage" });
 
 /** Several assets. */
 export const AssetList = z.object({ items: z.array(Asset) }).meta({ id: "AssetList" });

@@ -6,9 +6,17 @@ import assert from "node:assert/strict";
 import type { z } from "zod";
 import type { AssetView, IdentityView, ManifestView } from "../registry/serialize.ts";
 import type { ProjectView } from "../storyboard/projects.ts";
-import type { StoredStoryboard } from "../storyboard/storage.ts";
-import type { Project, Storyboard } from "./project_schemas.ts";
-import type { Asset, Identity, Manifest } from "./schemas.ts";
+import type { AssetUsageView } from "../registry/usage.ts";
+import type { SceneSummary as SceneSummaryView } from "../storyboard/scene_summary.ts";
+import type { readSceneAudio, readSceneManifest, StoredStoryboard } from "../storyboard/storage.ts";
+import type {
+  Project,
+  SceneAudio,
+  SceneManifest,
+  SceneSummary,
+  Storyboard,
+} from "./project_schemas.ts";
+import type { Asset, AssetUsage, Identity, Manifest } from "./schemas.ts";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
@@ -17,13 +25,13 @@ const asset: Same<z.infer<typeof Asset>, AssetView> = true;
 const identity: Same<z.infer<typeof Identity>, IdentityView> = true;
 const project: Same<z.infer<typeof Project>, ProjectView> = true;
 const storyboard: Same<z.infer<typeof Storyboard>, StoredStoryboard> = true;
+const usage: Same<z.infer<typeof AssetUsage>, AssetUsageView> = true;
+const scene: Same<z.infer<typeof SceneSummary>, SceneSummaryView> = true;
+type Read<F extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<F>>;
+const sceneManifest: Same<z.infer<typeof SceneManifest>, Read<typeof readSceneManifest>> = true;
+const sceneAudio: Same<z.infer<typeof SceneAudio>, Read<typeof readSceneAudio>> = true;
 
 Deno.test("response schemas and registry views have the same fields and types", () => {
-  assert.deepEqual([manifest, asset, identity, project, storyboard], [
-    true,
-    true,
-    true,
-    true,
-    true,
-  ]);
+  const all = [manifest, asset, identity, project, storyboard, usage, scene];
+  assert.deepEqual([...all, sceneManifest, sceneAudio], Array(9).fill(true));
 });

@@ -29,16 +29,14 @@ export class EventHub {
   readonly #retention: number;
   #chain: Promise<unknown> = Promise.resolve();
   #sincePrune = 0;
+  /** Topics written since the last pruning: only they can have grown past the retention. */
+  #written = new Set<Topic>();
 
   constructor(db: Db, options: { retentionPerTopic?: number } = {}) {
     this.#db = db;
     this.#retention = options.retentionPerTopic ?? DEFAULT_RETENTION_PER_TOPIC;
   }
 
-  /**
-   * Records `frame` and delivers it to the topic's listeners. Emits are serialised, so
-   * listeners see `seq` strictly increasing even when many jobs emit at once.
-   */
   /** Says a job ended: a `done` frame with its status, error and totals (docs/websocket.md). */
   emitDone(
     topic: Topic,
@@ -48,13 +46,20 @@ export class EventHub {
     return this.emit({ topic, type: "done", jobId, payload: { ...outcome } });
   }
 
+  /**
+   * Records `frame` and delivers it to the topic's listeners. Emits are serialised, so
+   * listeners see `seq` strictly increasing even when many jobs emit at once.
+   */
   emit(frame: NewFrame): Promise<Frame> {
     const next = this.#chain.then(async () => {
       const stored = await appendFrame(this.#db, frame);
       this.#bus.publish(stored);
+      this.#written.add(frame.topic);
       if (++this.#sincePrune >= 500) {
         this.#sincePrune = 0;
-        await pruneFrames(this.#db, this.#retention);
+        const topics = [...this.#written];
+        this.#written.clear();
+        await pruneFrames(this.#db, this.#retention, topics);
       }
       return stored;
     });

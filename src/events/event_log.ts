@@ -77,25 +77,26 @@ export async function lastSeqOf(db: Db, topic: Topic): Promise<number> {
 }
 
 /**
- * Bounded retention: keeps the newest `keepPerTopic` frames of every topic and drops the
- * rest. Returns how many frames were removed.
+ * Bounded retention: keeps the newest `keepPerTopic` frames of each of `topics` and drops
+ * the older ones. Returns how many frames were removed. Each topic costs two short indexed
+ * statements (find the oldest frame to keep, delete below it), so pruning never holds the
+ * database — or, with SQLite, the request thread — for long.
  */
-export async function pruneFrames(db: Db, keepPerTopic: number): Promise<number> {
-  const result = await db.deleteFrom("events")
-    .where("seq", "in", (eb) =>
-      eb.selectFrom("events as e")
-        .select("e.seq")
-        .where(
-          (inner) =>
-            inner.selectFrom("events as newer")
-              .select((f) => f.fn.countAll().as("n"))
-              .whereRef("newer.topic", "=", "e.topic")
-              .whereRef("newer.seq", ">", "e.seq"),
-          ">=",
-          keepPerTopic,
-        ))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+export async function pruneFrames(
+  db: Db,
+  keepPerTopic: number,
+  topics: Iterable<Topic>,
+): Promise<number> {
+  let removed = 0;
+  for (const topic of topics) {
+    const oldestKept = await db.selectFrom("events").select("seq").where("topic", "=", topic)
+      .orderBy("seq", "desc").limit(1).offset(Math.max(0, keepPerTopic - 1)).executeTakeFirst();
+    if (!oldestKept) continue;
+    const result = await db.deleteFrom("events").where("topic", "=", topic)
+      .where("seq", "<", oldestKept.seq).executeTakeFirst();
+    removed += Number(result.numDeletedRows);
+  }
+  return removed;
 }
 
 function toFrame(

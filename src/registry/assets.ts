@@ -16,6 +16,15 @@ import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
 import { allocateTags } from "./tag_allocator.ts";
 import { recountIdentities } from "./identity_counts.ts";
+import { assertNotInUse } from "./usage.ts";
+
+/**
+ * How a change treats an asset that a stored storyboard uses: by default it is refused (409
+ * `asset_in_use`); `force` makes it anyway, leaving those storyboards naming the old tag.
+ */
+export interface UsageGuard {
+  readonly force?: boolean;
+}
 
 /** The asset `id`, or a 404. */
 export function getAsset(db: Db, id: string): Promise<AssetRow> {
@@ -36,12 +45,24 @@ export async function listAssets(
  * upload before its crops, crops by detection confidence — the order tags are given in.
  */
 export async function assetsInDisplayOrder(db: Db, manifestId: string): Promise<AssetRow[]> {
-  return await db.selectFrom("assets").selectAll().where("manifest_id", "=", manifestId)
+  const order = await db.selectFrom("assets").select("id").where("manifest_id", "=", manifestId)
     .orderBy("sort_order")
     .orderBy(sql`source = 'extracted'`)
     .orderBy(sql`coalesce(detection_confidence, 0)`, "desc")
     .orderBy("created_at").orderBy("id").execute();
+  // Whole rows are read in slices: one statement materialising thousands of wide rows would
+  // hold the request thread for a tenth of a second or more.
+  const byId = new Map<string, AssetRow>();
+  for (let start = 0; start < order.length; start += ROWS_PER_READ) {
+    const ids = order.slice(start, start + ROWS_PER_READ).map((row) => row.id);
+    const rows = await db.selectFrom("assets").selectAll().where("id", "in", ids).execute();
+    for (const row of rows) byId.set(row.id, row);
+  }
+  return order.map((row) => byId.get(row.id)).filter((row): row is AssetRow => row !== undefined);
 }
+
+/** Rows read by one statement when a manifest's assets are listed. */
+const ROWS_PER_READ = 250;
 
 /** The next free `sort_order` in a manifest. */
 export async function nextSortOrder(
@@ -82,16 +103,20 @@ export async function createAsset(
   });
 }
 
-/** Changes an asset; a new type gets a new tag of the new prefix (the old one is retired). */
+/**
+ * Changes an asset; a new type gets a new tag of the new prefix (the old one is retired),
+ * which is refused while a storyboard uses the asset unless `guard.force` is set.
+ */
 export async function updateAsset(
   { db }: RegistryDeps,
   id: string,
   patch: AssetPatch,
+  guard: UsageGuard = {},
 ): Promise<AssetRow> {
   return await db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
-    await patchAsset(trx, asset, patch);
+    await patchAsset(trx, asset, patch, guard);
     await touchManifest(trx, asset.manifest_id);
     return await getAsset(trx, id);
   });
@@ -99,17 +124,20 @@ export async function updateAsset(
 
 /**
  * Writes a person's change to one asset inside `trx`, giving it a new tag when its type
- * changes. The caller has checked the manifest is not processing and touches it once
- * afterwards, so a bulk change of many assets is one version step.
+ * changes — refused (409 `asset_in_use`) while a storyboard uses it, unless `guard.force`.
+ * The caller has checked the manifest is not processing and touches it once afterwards, so a
+ * bulk change of many assets is one version step.
  */
 export async function patchAsset(
   trx: Transaction<Database>,
   asset: AssetRow,
   patch: AssetPatch,
+  guard: UsageGuard = {},
 ): Promise<void> {
   const newType = patch.asset_type !== undefined && patch.asset_type !== asset.asset_type
     ? patch.asset_type
     : undefined;
+  if (newType && !guard.force) await assertNotInUse(trx, asset, [asset], "retype");
   const tag = newType
     ? (await allocateTags(trx, asset.manifest_id, newType))[0]
     : asset.manifest_tag;
@@ -157,12 +185,19 @@ export function chunks<T>(ids: readonly T[], size = 500): T[][] {
   return out;
 }
 
-/** Deletes an asset and the crops extracted from it, then their unreferenced blobs. */
-export async function deleteAsset(deps: RegistryDeps, id: string): Promise<void> {
+/**
+ * Deletes an asset and the crops extracted from it, then their unreferenced blobs. Refused
+ * while a storyboard uses the asset or one of those crops, unless `guard.force` is set.
+ */
+export async function deleteAsset(
+  deps: RegistryDeps,
+  id: string,
+  guard: UsageGuard = {},
+): Promise<void> {
   const { imageKeys } = await deps.db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
-    const deleted = await deleteAssets(trx, asset.manifest_id, [id]);
+    const deleted = await deleteAssets(trx, asset.manifest_id, [asset], guard);
     await touchManifest(trx, asset.manifest_id);
     return deleted;
   });
@@ -171,27 +206,51 @@ export async function deleteAsset(deps: RegistryDeps, id: string): Promise<void>
 
 /**
  * Deletes assets of one manifest and every crop extracted from them inside `trx`, keeping
- * its identities true to their members. Returns the ids deleted and their image keys, to be
- * released once the transaction has committed (a rolled-back delete must keep its files).
- * The caller has checked the manifest is not processing and touches it afterwards.
+ * its identities true to their members; refused (409 `asset_in_use`, naming the first such
+ * asset) while a storyboard uses one of them or of their crops, unless `guard.force`.
+ * Returns the ids deleted and their image keys, to be released once the transaction has
+ * committed (a rolled-back delete must keep its files). The caller has checked the manifest
+ * is not processing and touches it afterwards.
  */
 export async function deleteAssets(
   trx: Transaction<Database>,
   manifestId: string,
-  ids: readonly string[],
+  assets: readonly AssetRow[],
+  guard: UsageGuard = {},
 ): Promise<{ ids: string[]; imageKeys: (string | null)[] }> {
-  const all = await withDescendants(trx, ids);
-  const imageKeys: (string | null)[] = [];
+  const all = await withDescendants(trx, assets.map((asset) => asset.id));
+  const doomed: AssetRow[] = [];
   for (const part of chunks(all)) {
-    const rows = await trx.selectFrom("assets").select("image_key").where("id", "in", part)
-      .execute();
-    imageKeys.push(...rows.map((row) => row.image_key));
+    doomed.push(...await trx.selectFrom("assets").selectAll().where("id", "in", part).execute());
+  }
+  if (!guard.force) {
+    for (const asset of assets) {
+      await assertNotInUse(trx, asset, subtree(asset.id, doomed), "delete");
+    }
+  }
+  for (const part of chunks(all)) {
     await trx.updateTable("identities").set({ primary_asset_id: null })
       .where("primary_asset_id", "in", part).execute();
   }
   for (const part of chunks(all)) await trx.deleteFrom("assets").where("id", "in", part).execute();
   await recountIdentities(trx, manifestId);
-  return { ids: all, imageKeys };
+  return { ids: all, imageKeys: doomed.map((row) => row.image_key) };
+}
+
+/** The rows of `rows` that are `rootId` or were cut from it, however deep. */
+function subtree(rootId: string, rows: readonly AssetRow[]): AssetRow[] {
+  const inside = new Set([rootId]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const row of rows) {
+      if (!inside.has(row.id) && row.source_asset_id && inside.has(row.source_asset_id)) {
+        inside.add(row.id);
+        grew = true;
+      }
+    }
+  }
+  return rows.filter((row) => inside.has(row.id));
 }
 
 /** An asset's stored image bytes and type, or a 404 that says how to add one. */

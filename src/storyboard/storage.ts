@@ -15,6 +15,12 @@ import type {
 import type { Selectable } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { SceneAudioManifestsTable } from "../db/tables.ts";
+import {
+  audioSummaryOf,
+  type SceneAudioSummary,
+  type SceneVisualSummary,
+  visualSummaryOf,
+} from "./scene_summary.ts";
 import { AppError } from "../errors.ts";
 import { now } from "../db/timestamp.ts";
 import type { ProjectRow } from "./projects.ts";
@@ -94,7 +100,7 @@ export async function readStoryboard(
   db: Db,
   project: ProjectRow,
 ): Promise<StoredStoryboard> {
-  if (!project.storyboard_raw || !project.style_guide) throw noStoryboard(project.id);
+  assertHasStoryboard(project);
   const scenes = await db.selectFrom("scenes").selectAll().where("project_id", "=", project.id)
     .orderBy("scene_index").execute();
   const visuals = await db.selectFrom("scene_manifests").selectAll()
@@ -123,28 +129,42 @@ export async function readStoryboard(
   };
 }
 
-/** One scene's visual manifest, or a 404. */
+/** One scene's visual manifest with its denormalised columns, or a 404. */
 export async function readSceneManifest(
   db: Db,
   projectId: string,
   index: number,
-): Promise<SceneManifestSchema> {
-  const row = await db.selectFrom("scene_manifests").select("manifest_json")
+): Promise<SceneManifestSchema & SceneVisualSummary> {
+  const row = await db.selectFrom("scene_manifests")
+    .select([
+      "manifest_json",
+      "asset_tags",
+      "composition_shot_type",
+      "composition_camera_movement",
+      "new_asset_count",
+    ])
     .where("project_id", "=", projectId).where("scene_index", "=", index).executeTakeFirst();
   if (!row) throw noScene(projectId, index);
-  return JSON.parse(row.manifest_json);
+  return { ...JSON.parse(row.manifest_json), ...visualSummaryOf(row) };
 }
 
-/** One scene's audio manifest, or a 404. */
+/** One scene's audio manifest with its denormalised columns, or a 404. */
 export async function readSceneAudio(
   db: Db,
   projectId: string,
   index: number,
-): Promise<SceneAudioManifestSchema> {
+): Promise<SceneAudioManifestSchema & SceneAudioSummary> {
   const row = await db.selectFrom("scene_audio_manifests").selectAll()
     .where("project_id", "=", projectId).where("scene_index", "=", index).executeTakeFirst();
   if (!row) throw noScene(projectId, index);
-  return audioFromRow(row);
+  return { ...audioFromRow(row), ...audioSummaryOf(row) };
+}
+
+/** Refuses, with a 404 that says how to make one, a project whose storyboard was never stored. */
+export function assertHasStoryboard(
+  project: ProjectRow,
+): asserts project is ProjectRow & { storyboard_raw: string; style_guide: string } {
+  if (!project.storyboard_raw || !project.style_guide) throw noStoryboard(project.id);
 }
 
 type AudioRow = Omit<Selectable<SceneAudioManifestsTable>, "project_id" | "created_at">;

@@ -161,7 +161,9 @@ export function createAssetDetail(ctx) {
     current = asset;
     if (!same) {
       buildForm(asset);
-      actionStatus.textContent = "";
+      say("");
+      // Asked once per asset shown, not on every redraw.
+      replace(usageSlot, renderUsage(asset));
     }
     refresh();
     if (!dialog.open) {
@@ -203,7 +205,6 @@ export function createAssetDetail(ctx) {
     replace(media, mediaOf(asset));
     replace(facts, factsOf(asset));
     replace(person, personOf(asset, locked));
-    replace(usageSlot, renderUsage(asset));
     lockNote.hidden = !locked;
     for (const [key, control] of fields) {
       control.disabled = locked;
@@ -229,14 +230,32 @@ export function createAssetDetail(ctx) {
   function buildForm(asset) {
     dirty.clear();
     const id = asset.id;
-    saver = autosave(async (patch) => {
+    /** @param {Record<string, unknown>} patch @param {boolean} [force] */
+    const put = async (patch, force = false) => {
       const saved = /** @type {Asset} */ (
-        await api(`/assets/${id}`, { method: "PUT", body: patch })
+        await api(`/assets/${id}${force ? "?force=true" : ""}`, { method: "PUT", body: patch })
       );
       for (const key of Object.keys(patch)) dirty.delete(key);
       const before = ctx.asset(id);
       ctx.onSaved(saved, saved.manifest_tag !== before?.manifest_tag);
       if (current?.id === id) refresh();
+    };
+    saver = autosave(async (patch) => {
+      try {
+        await put(patch);
+      } catch (error) {
+        // A storyboard names this asset by its tag, which a new type would retire: the
+        // refusal says where (the save status shows it); going ahead is the person's call.
+        if (/** @type {{ code?: string }} */ (error).code === "asset_in_use" && patch.asset_type) {
+          say(
+            "",
+            false,
+            "Change the type anyway",
+            () => put({ asset_type: patch.asset_type }, true),
+          );
+        }
+        throw error;
+      }
     }, saveStatus);
     const save = /** @type {NonNullable<typeof saver>} */ (saver);
     saveStatus.textContent = "";
@@ -431,19 +450,16 @@ export function createAssetDetail(ctx) {
           event.preventDefault();
           const to = target.value || null;
           const where = to ? labels.get(to) : "a new person";
-          actionStatus.className = "small";
-          actionStatus.textContent = `Moving ${asset.manifest_tag ?? "the face"}…`;
+          say(`Moving ${asset.manifest_tag ?? "the face"}…`);
           try {
             await api(`/assets/${asset.id}/identity`, {
               method: "POST",
               body: { identity_id: to },
             });
-            actionStatus.className = "small ok";
-            actionStatus.textContent = `${asset.manifest_tag ?? "The face"} moved to ${where}.`;
+            say(`${asset.manifest_tag ?? "The face"} moved to ${where}.`);
             ctx.onChanged();
           } catch (error) {
-            actionStatus.className = "small error-text";
-            actionStatus.textContent = errorText(error);
+            say(errorText(error), true);
           }
         },
       },
@@ -494,20 +510,17 @@ export function createAssetDetail(ctx) {
     if (!asset) return;
     const label = asset.manifest_tag ?? asset.name;
     reprocess.disabled = true;
-    actionStatus.className = "small";
-    actionStatus.textContent = "Reprocessing…";
+    say("Reprocessing…");
     try {
       const result = /** @type {Asset | import("./api.js").ReprocessQueued} */ (
         await api(`/assets/${asset.id}/reprocess`, { method: "POST" })
       );
       // 200 is the updated asset; 202 means the job waits for a worker: progress shows it.
       const done = result && "manifest_id" in result;
-      actionStatus.className = "small ok";
-      actionStatus.textContent = done ? "Reprocessed" : "Queued; see Processing on the page";
+      say(done ? "Reprocessed" : "Queued; see Processing on the page");
       toast(done ? `${label} was reprocessed.` : `${label} is queued for reprocessing.`);
     } catch (error) {
-      actionStatus.className = "small error-text";
-      actionStatus.textContent = errorText(error);
+      say(errorText(error), true);
     } finally {
       reprocess.disabled = false;
     }
@@ -525,16 +538,54 @@ export function createAssetDetail(ctx) {
     const at = order.findIndex((a) => a.id === asset.id);
     const after = order.slice(at + 1).find((a) => a.source_asset_id !== asset.id) ??
       order[at - 1];
-    try {
-      await api(`/assets/${asset.id}`, { method: "DELETE" });
+    /** @param {boolean} force */
+    const remove = async (force) => {
+      await api(`/assets/${asset.id}${force ? "?force=true" : ""}`, { method: "DELETE" });
       toast(`${label} was deleted.`);
       ctx.onDeleted(asset.id);
       if (after && ctx.asset(after.id)) show(after);
       else dialog.close();
+    };
+    try {
+      await remove(false);
     } catch (error) {
-      actionStatus.className = "small error-text";
-      actionStatus.textContent = `Not deleted: ${errorText(error)}`;
+      const inUse = /** @type {{ code?: string }} */ (error).code === "asset_in_use";
+      say(
+        `Not deleted: ${errorText(error)}`,
+        true,
+        inUse ? "Delete anyway" : null,
+        () => remove(true),
+      );
     }
+  }
+
+  /**
+   * Says how the last action went, with a button to go ahead when the server asks whether to.
+   * @param {string} text
+   * @param {boolean} [isError]
+   * @param {string | null} [retryLabel]
+   * @param {() => Promise<void>} [retry]
+   */
+  function say(text, isError = false, retryLabel = null, retry = async () => {}) {
+    actionStatus.className = `small ${isError ? "error-text" : "ok"}`;
+    replace(
+      actionStatus,
+      text,
+      retryLabel
+        ? [
+          " ",
+          h("button", {
+            type: "button",
+            class: "small danger-outline",
+            onclick: () =>
+              retry().then(
+                () => say(""),
+                (error) => say(errorText(error), true),
+              ),
+          }, retryLabel),
+        ]
+        : null,
+    );
   }
 
   /** @param {Asset} shown */

@@ -1,52 +1,64 @@
 /**
- * "Used in": where an asset appears in storyboards, shown in its detail panel. The endpoint
- * (`GET /api/assets/{id}/usage`) belongs to the usage work; until the server has it, it
- * answers 404 and this shows nothing at all.
+ * "Used in": the projects and scenes whose storyboard uses an asset
+ * (`GET /assets/{id}/usage`), shown in the asset's detail panel.
  *
  * @module
  */
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 
+// As src/api/schemas.ts defines `AssetUsage`.
 /**
- * One place an asset is used, as far as this view reads it.
- * @typedef {{ project_id: string, project_title?: string, scene_index?: number }} Usage
+ * @typedef {{ scene_index: number, roles: string[] }} SceneUsage
+ * @typedef {{ project_id: string, title: string, roles: string[], scenes: SceneUsage[] }}
+ *   ProjectUsage
+ * @typedef {{ asset_id: string, tags: string[], projects: ProjectUsage[] }} AssetUsage
  */
 
 /**
- * The "Used in" slot of an asset's detail panel: empty and hidden until the server says
- * where the asset is used.
- * @param {import("./api.js").Asset} asset
+ * "Used in" in an asset's detail panel. The panel shows one asset at a time, so it asks at
+ * once; it shows nothing for an untagged asset (no storyboard names it) or when the server
+ * cannot say (a 404 from a server without the route, a network failure).
+ * @param {{ id: string, manifest_tag: string | null }} asset
  * @returns {HTMLElement}
  */
 export function renderUsage(asset) {
-  const slot = h("section", {
-    class: "usage",
-    "aria-labelledby": `usage-${asset.id}`,
-    hidden: true,
-  });
-  api(`/assets/${asset.id}/usage`).then((answer) => {
-    const items = /** @type {{ items?: Usage[] } | null} */ (answer)?.items ?? [];
-    if (!slot.isConnected || items.length === 0) return;
+  const slot = h("section", { class: "usage", "aria-labelledby": "usage-title", hidden: true });
+  if (!asset.manifest_tag) return slot;
+  api(`/assets/${asset.id}/usage`).then((usage) => {
     replace(
       slot,
-      h("h3", { id: `usage-${asset.id}` }, "Used in"),
-      h(
-        "ul",
-        null,
-        items.map((use) =>
-          h(
-            "li",
-            null,
-            h("a", { href: `#/projects/${use.project_id}` }, use.project_title ?? "A project"),
-            use.scene_index !== undefined ? `, scene ${use.scene_index + 1}` : null,
-          )
-        ),
-      ),
+      h("h3", { id: "usage-title" }, "Used in"),
+      usageList(/** @type {AssetUsage} */ (usage)),
     );
     slot.hidden = false;
   }, () => {
-    // No usage endpoint on this server (404), or it failed: the panel is complete without it.
+    // Nothing to say: the panel is complete without it.
   });
   return slot;
+}
+
+/**
+ * `Project · scenes 1, 3` per project; scenes are numbered from 1, as the storyboard table
+ * numbers them.
+ * @param {AssetUsage} usage
+ */
+function usageList(usage) {
+  if (usage.projects.length === 0) return h("p", { class: "muted" }, "No storyboard uses it.");
+  return h(
+    "ul",
+    { class: "usage-list" },
+    usage.projects.map((project) => {
+      const numbers = project.scenes.map((scene) => scene.scene_index + 1);
+      const where = numbers.length === 0
+        ? "as a character"
+        : `${numbers.length === 1 ? "scene" : "scenes"} ${numbers.join(", ")}`;
+      return h(
+        "li",
+        null,
+        h("a", { href: `#/projects/${project.project_id}` }, project.title),
+        ` · ${where}`,
+      );
+    }),
+  );
 }

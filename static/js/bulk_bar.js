@@ -6,7 +6,7 @@
  * @module
  */
 import { api } from "./api.js";
-import { confirmDialog, errorText, h } from "./dom.js";
+import { confirmDialog, errorText, h, replace } from "./dom.js";
 import { ASSET_TYPES } from "./vocabulary.js";
 
 /**
@@ -36,9 +36,13 @@ export function createBulkBar(ctx) {
   // Focused after an action, whose buttons then hide: the keyboard stays here and a screen
   // reader reads the outcome.
   const status = h("p", { class: "small bulk-status", role: "status", tabindex: "-1" });
-  /** @param {string} text @param {boolean} [isError] */
-  const report = (text, isError = false) => {
-    status.textContent = text;
+  /**
+   * @param {string} text
+   * @param {boolean} [isError]
+   * @param {HTMLElement | null} [button] e.g. to go ahead when the server asks whether to
+   */
+  const report = (text, isError = false, button = null) => {
+    replace(status, text, button ? [" ", button] : null);
     status.className = `small bulk-status ${isError ? "error-text" : "ok"}`;
   };
 
@@ -100,12 +104,13 @@ export function createBulkBar(ctx) {
   /**
    * @param {HTMLButtonElement} button
    * @param {"set_type" | "delete"} action
+   * @param {boolean} [force] go ahead even where a storyboard uses an asset
    */
-  async function run(button, action) {
+  async function run(button, action, force = false) {
     const assets = chosen();
     if (assets.length === 0) return;
     const n = `${assets.length} ${assets.length === 1 ? "asset" : "assets"}`;
-    if (action === "delete") {
+    if (action === "delete" && !force) {
       const crops = "Crops cut from them are deleted too.";
       if (!await confirmDialog(`Delete ${n}? ${crops}`, `Delete ${n}`)) return;
     }
@@ -113,15 +118,15 @@ export function createBulkBar(ctx) {
     report(action === "delete" ? `Deleting ${n}…` : `Changing ${n} to ${type}…`);
     button.disabled = true;
     try {
-      const result =
-        /** @type {BulkResult} */ (await api(`/manifests/${ctx.manifestId}/assets/bulk`, {
-          method: "POST",
-          body: {
-            action,
-            asset_ids: assets.map((a) => a.id),
-            ...(action === "set_type" && { asset_type: type }),
-          },
-        }));
+      const path = `/manifests/${ctx.manifestId}/assets/bulk${force ? "?force=true" : ""}`;
+      const result = /** @type {BulkResult} */ (await api(path, {
+        method: "POST",
+        body: {
+          action,
+          asset_ids: assets.map((a) => a.id),
+          ...(action === "set_type" && { asset_type: type }),
+        },
+      }));
       ctx.selected.clear();
       ctx.onAssets(result);
       report(
@@ -132,7 +137,19 @@ export function createBulkBar(ctx) {
           : `${n} are now ${type}; new tags were given where the type changed.`,
       );
     } catch (error) {
-      report(`Nothing was changed: ${errorText(error)}`, true);
+      // A storyboard uses one of them: the server says which; going ahead is the person's call.
+      const inUse = /** @type {{ code?: string }} */ (error).code === "asset_in_use";
+      report(
+        `Nothing was changed: ${errorText(error)}`,
+        true,
+        inUse
+          ? h("button", {
+            type: "button",
+            class: "small danger-outline",
+            onclick: () => run(button, action, true),
+          }, action === "delete" ? `Delete all ${n} anyway` : `Change all ${n} anyway`)
+          : null,
+      );
     } finally {
       button.disabled = false;
       status.focus();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { withToken } from "./auth.js";
 import { h } from "./dom.js";
 
 // The storyboard as src/api/project_schemas.ts sends it (its parts are defined in
@@ -64,6 +65,7 @@ export function storyboardView(board) {
     board.manifest_version
       ? h("p", { class: "muted small" }, `Grounded in manifest version ${board.manifest_version}.`)
       : null,
+    shotListLinks(board.project_id),
     styleGuide(board.style_guide),
     characters(board.characters ?? [], chip),
     scenes.length === 0 ? h("p", { class: "empty" }, "The storyboard has no scenes.") : h(
@@ -88,6 +90,28 @@ export function storyboardView(board) {
       ),
     ),
   ];
+}
+
+/**
+ * Downloads of the shot list (one row per scene) for a crew to print or open in a spreadsheet.
+ * @param {string} projectId
+ */
+function shotListLinks(projectId) {
+  /** @param {string} extension @param {string} label */
+  const link = (extension, label) =>
+    h("a", {
+      href: withToken(`/api/projects/${projectId}/storyboard.${extension}`),
+      download: "",
+      class: "shot-list",
+    }, label);
+  return h(
+    "p",
+    { class: "small" },
+    "Shot list: ",
+    link("csv", "CSV (spreadsheet)"),
+    " · ",
+    link("md", "Markdown"),
+  );
 }
 
 /** @param {StyleGuide | null | undefined} guide */

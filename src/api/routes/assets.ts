@@ -10,12 +10,15 @@ import {
   AssetBulk,
   AssetBulkResult,
   AssetUpdate,
+  AssetUsage,
+  ForceQuery,
   IdParam,
   SingleUploadForm,
   ThumbnailQuery,
 } from "../schemas.ts";
 import {
   errors,
+  failure,
   image,
   json,
   jsonBody,
@@ -37,6 +40,14 @@ import {
 import { bulkAssets } from "../../registry/bulk_assets.ts";
 import { uploadToAsset } from "../../registry/uploads.ts";
 import { assetToJson } from "../../registry/serialize.ts";
+import { assetUsage } from "../../registry/usage.ts";
+
+/** The 409s of a change to an asset, `asset_in_use` among them. */
+const CHANGE_CONFLICT = failure(
+  "The manifest is PROCESSING (`manifest_processing`), or a stored storyboard uses the asset " +
+    "(`asset_in_use`: `details` is the asset's usage, as GET /assets/{id}/usage reports it; " +
+    "send `?force=true` to go ahead)",
+);
 
 const read = createRoute({
   method: "get",
@@ -54,10 +65,13 @@ const update = createRoute({
   operationId: "updateAsset",
   tags: ["assets"],
   summary: "Change an asset (a new type gets a new tag)",
-  request: { params: IdParam, body: jsonBody(AssetUpdate) },
+  description: "A new asset_type is refused (409 `asset_in_use`) while a stored storyboard " +
+    "uses the asset, unless `force=true`.",
+  request: { params: IdParam, query: ForceQuery, body: jsonBody(AssetUpdate) },
   responses: {
     200: json(Asset, "The changed asset"),
-    ...errors(400, 401, 404, 409, 413, 415, 422),
+    ...errors(400, 401, 404, 413, 415, 422),
+    409: CHANGE_CONFLICT,
   },
 });
 
@@ -67,8 +81,24 @@ const remove = createRoute({
   operationId: "deleteAsset",
   tags: ["assets"],
   summary: "Delete an asset and its crops",
+  description: "Refused (409 `asset_in_use`) while a stored storyboard uses the asset or one " +
+    "of its crops, unless `force=true`.",
+  request: { params: IdParam, query: ForceQuery },
+  responses: {
+    204: { description: "Deleted" },
+    ...errors(401, 404, 422),
+    409: CHANGE_CONFLICT,
+  },
+});
+
+const usage = createRoute({
+  method: "get",
+  path: "/assets/{id}/usage",
+  operationId: "getAssetUsage",
+  tags: ["assets"],
+  summary: "The projects and scenes whose storyboard uses the asset's tag or its identity's",
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errors(401, 404, 409) },
+  responses: { 200: json(AssetUsage, "Where the asset is used"), ...errors(401, 404) },
 });
 
 const bulk = createRoute({
@@ -79,11 +109,14 @@ const bulk = createRoute({
   summary: "Change the type of, or delete, many assets at once, all or nothing",
   description: "One transaction: unknown ids (422 `assets_not_found`) or ids of another " +
     "manifest (422 `assets_in_other_manifest`) change nothing and are listed in " +
-    "`details.ids`. A new type gives each asset a new tag, numbered in the order named.",
-  request: { params: IdParam, body: jsonBody(AssetBulk) },
+    "`details.ids`. A new type gives each asset a new tag, numbered in the order named. Like " +
+    "one asset's change, retyping or deleting an asset a stored storyboard uses is refused " +
+    "(409 `asset_in_use`, naming the first one) unless `force=true`.",
+  request: { params: IdParam, query: ForceQuery, body: jsonBody(AssetBulk) },
   responses: {
     200: json(AssetBulkResult, "What was changed or deleted"),
-    ...errors(400, 401, 404, 409, 413, 415, 422),
+    ...errors(400, 401, 404, 413, 415, 422),
+    409: CHANGE_CONFLICT,
   },
 });
 
@@ -131,7 +164,7 @@ const thumbnail = createRoute({
   },
 });
 
-/** Asset read, change, delete, bulk, upload and image routes. */
+/** Asset read, change, delete, bulk, usage, upload and image routes. */
 export function assetRoutes(deps: RegistryDeps): RouteGroup {
   const app = routeGroup();
   // The multipart body is read by hand, so its schema is not reached through a route.
@@ -142,18 +175,25 @@ export function assetRoutes(deps: RegistryDeps): RouteGroup {
   });
 
   app.openapi(update, async (c) => {
-    const row = await updateAsset(deps, c.req.valid("param").id, c.req.valid("json"));
+    const { force } = c.req.valid("query");
+    const row = await updateAsset(deps, c.req.valid("param").id, c.req.valid("json"), { force });
     return c.json(assetToJson(row), 200);
   });
 
   app.openapi(remove, async (c) => {
-    await deleteAsset(deps, c.req.valid("param").id);
+    const { force } = c.req.valid("query");
+    await deleteAsset(deps, c.req.valid("param").id, { force });
     return c.body(null, 204);
   });
 
   app.openapi(bulk, async (c) => {
-    const result = await bulkAssets(deps, c.req.valid("param").id, c.req.valid("json"));
+    const { force } = c.req.valid("query");
+    const result = await bulkAssets(deps, c.req.valid("param").id, c.req.valid("json"), { force });
     return c.json({ items: result.items.map(assetToJson), deleted_ids: result.deleted_ids }, 200);
+  });
+
+  app.openapi(usage, async (c) => {
+    return c.json(await assetUsage(deps.db, c.req.valid("param").id), 200);
   });
 
   app.openapi(upload, async (c) => {

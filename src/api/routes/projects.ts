@@ -19,6 +19,10 @@ import {
 import { loadRegistry } from "../../storyboard/load_registry.ts";
 import { renderRegistryBlock } from "../../storyboard/registry.ts";
 import { readSceneAudio, readSceneManifest, readStoryboard } from "../../storyboard/storage.ts";
+import { listScenes } from "../../storyboard/scene_list.ts";
+import { shotListFilename, shotListRows } from "../../storyboard/shot_list.ts";
+import { renderShotListCsv } from "../../storyboard/shot_list_csv.ts";
+import { renderShotListMarkdown } from "../../storyboard/shot_list_markdown.ts";
 import {
   Project,
   ProjectCreate,
@@ -26,6 +30,8 @@ import {
   ProjectListQuery,
   ProjectUpdate,
   SceneAudio,
+  SceneList,
+  SceneListQuery,
   SceneManifest,
   Storyboard,
   StoryboardProgress,
@@ -153,12 +159,70 @@ const storyboard = createRoute({
   responses: { 200: json(Storyboard, "The storyboard"), ...errors(401, 404) },
 });
 
+/** A shot-list download: its media type, and the attachment header that names the file. */
+function shotListFile(type: string, description: string) {
+  return {
+    description,
+    headers: {
+      "Content-Disposition": {
+        description: "`attachment`, with a file name made from the project's title",
+        schema: { type: "string", example: 'attachment; filename="night-walk-shot-list.csv"' },
+      },
+    },
+    content: { [type]: { schema: z.string() } },
+  } as const;
+}
+
+const NO_STORYBOARD =
+  "404 `storyboard_not_found` when the project has no stored storyboard: generate one first.";
+
+const shotListCsv = createRoute({
+  method: "get",
+  path: "/projects/{id}/storyboard.csv",
+  operationId: "getShotListCsv",
+  tags: ["storyboards"],
+  summary: "The storyboard as a CSV shot list, one row per scene",
+  description: "RFC 4180 (CRLF, quoted fields), UTF-8 with a byte-order mark so spreadsheets " +
+    "read it as UTF-8. Columns: Scene (1-based), Description, Shot type, Camera movement, " +
+    "Placements, Dialogue, SFX, Music; list cells hold one entry per line. " + NO_STORYBOARD,
+  request: { params: IdParam },
+  responses: {
+    200: shotListFile("text/csv", "The shot list as CSV"),
+    ...errors(401, 404),
+  },
+});
+
+const shotListMarkdown = createRoute({
+  method: "get",
+  path: "/projects/{id}/storyboard.md",
+  operationId: "getShotListMarkdown",
+  tags: ["storyboards"],
+  summary: "The storyboard as a Markdown shot list: a table with one row per scene",
+  description: "The same columns as the CSV. " + NO_STORYBOARD,
+  request: { params: IdParam },
+  responses: {
+    200: shotListFile("text/markdown", "The shot list as Markdown"),
+    ...errors(401, 404),
+  },
+});
+
+const scenes = createRoute({
+  method: "get",
+  path: "/projects/{id}/scenes",
+  operationId: "listScenes",
+  tags: ["storyboards"],
+  summary: "The storyboard's scenes with their tags, shot and sound, filtered (filters AND)",
+  description: "e.g. `?asset_tag=CHAR_01&has_dialogue=true`. " + NO_STORYBOARD,
+  request: { params: IdParam, query: SceneListQuery },
+  responses: { 200: json(SceneList, "The scenes that match"), ...errors(401, 404, 422) },
+});
+
 const sceneManifest = createRoute({
   method: "get",
   path: "/projects/{id}/scenes/{index}/manifest",
   operationId: "getSceneManifest",
   tags: ["storyboards"],
-  summary: "One scene's manifest: placements, composition, new assets",
+  summary: "One scene's manifest: placements, composition, new assets, and its columns",
   request: { params: SceneParams },
   responses: { 200: json(SceneManifest, "The scene's manifest"), ...errors(401, 404, 422) },
 });
@@ -168,14 +232,15 @@ const sceneAudio = createRoute({
   path: "/projects/{id}/scenes/{index}/audio",
   operationId: "getSceneAudio",
   tags: ["storyboards"],
-  summary: "One scene's audio manifest: dialogue, SFX, ambience, music, continuity",
+  summary: "One scene's audio manifest: dialogue, SFX, ambience, music, and its columns",
   request: { params: SceneParams },
   responses: { 200: json(SceneAudio, "The scene's audio manifest"), ...errors(401, 404, 422) },
 });
 
 /**
- * `/projects…`: create, list, read, delete; generate and read the storyboard; and the
- * registry block of a manifest, as the storyboard LLM reads it.
+ * `/projects…`: create, list, read, delete; generate and read the storyboard, list and
+ * filter its scenes, download it as a shot list; and the registry block of a manifest, as
+ * the storyboard LLM reads it.
  */
 export function projectRoutes(deps: StoryboardDeps): RouteGroup {
   const app = routeGroup();
@@ -223,6 +288,30 @@ export function projectRoutes(deps: StoryboardDeps): RouteGroup {
   app.openapi(storyboard, async (c) => {
     const project = await getProject(deps.db, c.req.valid("param").id);
     return c.json(await readStoryboard(deps.db, project), 200);
+  });
+
+  app.openapi(shotListCsv, async (c) => {
+    const project = await getProject(deps.db, c.req.valid("param").id);
+    const rows = shotListRows((await readStoryboard(deps.db, project)).scenes);
+    return c.body(renderShotListCsv(rows), 200, {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${shotListFilename(project.title, "csv")}"`,
+    });
+  });
+
+  app.openapi(shotListMarkdown, async (c) => {
+    const project = await getProject(deps.db, c.req.valid("param").id);
+    const rows = shotListRows((await readStoryboard(deps.db, project)).scenes);
+    return c.body(renderShotListMarkdown(project.title, rows), 200, {
+      "Content-Type": "text/markdown; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${shotListFilename(project.title, "md")}"`,
+    });
+  });
+
+  app.openapi(scenes, async (c) => {
+    const project = await getProject(deps.db, c.req.valid("param").id);
+    const items = await listScenes(deps.db, project, c.req.valid("query"));
+    return c.json({ items, total: items.length }, 200);
   });
 
   app.openapi(sceneManifest, async (c) => {

@@ -184,13 +184,11 @@ async function writeIdentities(
     assets.filter((asset) => asset.is_face_crop === 1 && identityOf.has(asset.id)),
     (face) => face.source_asset_id ?? "",
   );
-  const facesOfUpload = new Map<string, AssetRow[]>();
   const roots = rootUploads(assets);
-  for (const asset of assets) {
-    if (asset.is_face_crop !== 1 || !identityOf.has(asset.id)) continue;
-    const root = roots.get(asset.id)!;
-    facesOfUpload.set(root.id, [...(facesOfUpload.get(root.id) ?? []), asset]);
-  }
+  const facesOfUpload = Map.groupBy(
+    assets.filter((asset) => asset.is_face_crop === 1 && identityOf.has(asset.id)),
+    (face) => roots.get(face.id)!.id,
+  );
   for (const asset of assets) {
     if (identityOf.has(asset.id)) continue;
     // Whatever the user put into a locked identity stays there (a face without an
@@ -207,11 +205,18 @@ async function writeIdentities(
     }
     if (faces?.length === 1) identityOf.set(asset.id, identityOf.get(faces[0].id)!);
   }
-  for (const asset of assets) {
-    const identity = identityOf.get(asset.id) ?? null;
-    if (asset.identity_id === identity) continue;
-    await trx.updateTable("assets").set({ identity_id: identity, updated_at: at })
-      .where("id", "=", asset.id).execute();
+  // One statement per identity (and slice of members), not per asset: the transaction holds
+  // the database, so it must stay short even with thousands of faces.
+  const changed = Map.groupBy(
+    assets.filter((asset) => asset.identity_id !== (identityOf.get(asset.id) ?? null)),
+    (asset) => identityOf.get(asset.id) ?? null,
+  );
+  for (const [identity, members] of changed) {
+    for (let start = 0; start < members.length; start += 500) {
+      const ids = members.slice(start, start + 500).map((asset) => asset.id);
+      await trx.updateTable("assets").set({ identity_id: identity, updated_at: at })
+        .where("id", "in", ids).execute();
+    }
   }
   const stale = unlocked.map((identity) => identity.id).filter((id) => !used.has(id));
   if (stale.length > 0) {
