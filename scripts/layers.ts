@@ -22,6 +22,9 @@ export const LAYERS: readonly (readonly string[])[] = Object.freeze([
   ["src/server.ts"],
   ["src/app.ts"],
   ["src/api"],
+  // Bundles export and import whole manifests: the registry block of the storyboard domain
+  // and the contact sheet of the pipeline go into one archive, so they sit above both.
+  ["src/bundles"],
   ["src/pipeline", "src/storyboard"],
   ["src/registry"],
   ["src/jobs"],

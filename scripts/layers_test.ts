@@ -69,7 +69,7 @@ Deno.test("layers: a cycle between two files of one folder fails", () => {
 });
 
 Deno.test("layers: a new folder must be placed in a layer before it can be imported", () => {
-  const edges: ImportEdge[] = [{ from: "src/api/routes/x.ts", to: "src/bundles/zip.ts" }];
+  const edges: ImportEdge[] = [{ from: "src/api/routes/x.ts", to: "src/unplaced/zip.ts" }];
   assert.deepEqual(checkLayers(edges).map((v) => v.kind), ["unknown_unit"]);
 });
 

@@ -18,6 +18,8 @@ import { originCheck } from "./api/middleware/origin_check/index.ts";
 import { securityHeaders } from "./api/middleware/security_headers/index.ts";
 import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
+import { bundleRoutes } from "./api/routes/bundles.ts";
+import { bundleLimits } from "./bundles/limits.ts";
 import { serviceRoutes } from "./api/routes/service.ts";
 import { identityRoutes } from "./api/routes/identities.ts";
 import { processingRoutes } from "./api/routes/processing.ts";
@@ -47,9 +49,9 @@ export interface Services {
   readonly writer: StoryboardWriter | null;
 }
 
-/** Bodies of JSON requests are small; only uploads carry images. */
+/** Bodies of JSON requests are small; only uploads carry images, and imports a bundle of them. */
 const JSON_BODY_LIMIT = 1024 * 1024;
-const UPLOAD_PATH = /\/uploads?$/;
+const UPLOAD_PATH = /\/uploads?$|\/manifests\/import$/;
 
 /** The reverse-prompt provider `REVERSE_PROMPT_PROVIDER` selects. */
 export function activeProvider(config: Config): "gemini" | "local" {
@@ -97,6 +99,7 @@ export function createApp(services: Services): RouteGroup {
     serviceRoutes({
       db: services.db,
       pool: services.pool,
+      blobs: services.blobs,
       reversePromptProvider: activeProvider(config),
       storyboardWriter: services.writer ? "gemini" : null,
       openApiDocument: () =>
@@ -108,7 +111,7 @@ export function createApp(services: Services): RouteGroup {
   api.use(bearerAuth(config.authToken));
   const uploadLimit = payloadLimit(
     config.maxUploadBytes,
-    " (MAX_UPLOAD_MB): send fewer or smaller files",
+    " (MAX_UPLOAD_MB): send fewer or smaller files, or a smaller bundle",
   );
   const jsonLimit = payloadLimit(JSON_BODY_LIMIT, "");
   api.use(function limitBody(c, next) {
@@ -116,6 +119,7 @@ export function createApp(services: Services): RouteGroup {
   });
   const deps = { db: services.db, blobs: services.blobs, images: services.images };
   api.route("/", manifestRoutes(deps));
+  api.route("/", bundleRoutes({ ...deps, limits: bundleLimits(config.maxUploadBytes) }));
   api.route("/", assetRoutes(deps));
   api.route("/", identityRoutes(deps));
   api.route(

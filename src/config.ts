@@ -81,6 +81,9 @@ export function isLoopbackAddress(host: string): boolean {
   return bare === "::1" || bare === "0:0:0:0:0:0:0:1";
 }
 
+/** S3's rule for bucket names that also work in path-style URLs. */
+const S3_BUCKET_NAME = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
+
 /** The environment variables the service reads, with their defaults. */
 export const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -114,6 +117,29 @@ export const EnvSchema = z.object({
   STORYBOARD_TIMEOUT_MS: blankIsUnset(intFrom(1, 1_800_000).default(300_000)),
   JOB_CONCURRENCY: blankIsUnset(intFrom(1, 16).default(2)),
   MAX_CROPS_PER_IMAGE: blankIsUnset(intFrom(1, 200).default(24)),
+  // S3-compatible blob storage: all of the first four, or none (see s3From).
+  S3_ENDPOINT: z.preprocess(
+    emptyAsUndefined,
+    z.url({
+      protocol: /^https?$/,
+      error: "Expected the server's http:// or https:// address, e.g. http://127.0.0.1:7480",
+    }).optional(),
+  ),
+  S3_BUCKET: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(S3_BUCKET_NAME, {
+      error: "Expected a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, " +
+        "starting and ending with a letter or digit",
+    }).optional(),
+  ),
+  S3_ACCESS_KEY_ID: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  S3_SECRET_ACCESS_KEY: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  S3_REGION: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[a-z0-9-]+$/, {
+      error: "Expected a region name such as us-east-1 or eu-west-1",
+    }).optional(),
+  ),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -156,6 +182,18 @@ export interface Config {
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image. */
   readonly maxCropsPerImage: number;
+  /** The S3-compatible bucket blobs live in; null keeps them under `DATA_DIR`. */
+  readonly s3: S3Config | null;
+}
+
+/** An S3-compatible bucket, from the `S3_*` variables. */
+export interface S3Config {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** `S3_REGION`, default `us-east-1` (what most S3-compatible servers expect). */
+  readonly region: string;
 }
 
 /** Raised when an environment variable has an unusable value. */
@@ -216,5 +254,37 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     storyboardTimeoutMs: e.STORYBOARD_TIMEOUT_MS,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
+    s3: s3From(e),
+  });
+}
+
+/** The bucket the `S3_*` variables describe: all four required ones, or none at all. */
+function s3From(e: z.infer<typeof EnvSchema>): S3Config | null {
+  const required = {
+    S3_ENDPOINT: e.S3_ENDPOINT,
+    S3_BUCKET: e.S3_BUCKET,
+    S3_ACCESS_KEY_ID: e.S3_ACCESS_KEY_ID,
+    S3_SECRET_ACCESS_KEY: e.S3_SECRET_ACCESS_KEY,
+  };
+  const set = Object.entries({ ...required, S3_REGION: e.S3_REGION })
+    .filter(([, value]) => value !== undefined).map(([name]) => name);
+  if (set.length === 0) return null;
+  const missing = Object.entries(required).filter(([, value]) => value === undefined)
+    .map(([name]) => name);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} set but ${missing.join(", ")} ` +
+        `${missing.length === 1 ? "is" : "are"} not: blobs go to an S3 bucket only with ` +
+        "S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY all set (S3_REGION " +
+        "is optional); set the missing ones, or unset every S3_* variable to keep blobs under " +
+        "DATA_DIR.",
+    );
+  }
+  return Object.freeze({
+    endpoint: e.S3_ENDPOINT!.replace(/\/+$/, ""),
+    bucket: e.S3_BUCKET!,
+    accessKeyId: e.S3_ACCESS_KEY_ID!,
+    secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+    region: e.S3_REGION ?? "us-east-1",
   });
 }

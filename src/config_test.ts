@@ -70,6 +70,11 @@ Deno.test("loadConfig parses every variable", () => {
     JOB_CONCURRENCY: "3",
     MAX_CROPS_PER_IMAGE: "8",
     STORYBOARD_TIMEOUT_MS: "90000",
+    S3_ENDPOINT: "https://s3.eu-west-1.amazonaws.com/",
+    S3_BUCKET: "studio-blobs",
+    S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
+    S3_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG",
+    S3_REGION: "eu-west-1",
   });
   assert.deepEqual({ ...config }, {
     host: "0.0.0.0",
@@ -96,6 +101,13 @@ Deno.test("loadConfig parses every variable", () => {
     storyboardTimeoutMs: 90_000,
     jobConcurrency: 3,
     maxCropsPerImage: 8,
+    s3: {
+      endpoint: "https://s3.eu-west-1.amazonaws.com",
+      bucket: "studio-blobs",
+      accessKeyId: "AKIAEXAMPLE",
+      secretAccessKey: "wJalrXUtnFEMI/K7MDENG",
+      region: "eu-west-1",
+    },
   });
   assert.equal(loadConfig({ PORT: "0" }).port, 0);
   assert.equal(
@@ -270,4 +282,63 @@ Deno.test("ALLOW_UNAUTHENTICATED_NETWORK opts out explicitly, and only with a cl
     configError({ ALLOW_UNAUTHENTICATED_NETWORK: "maybe" }).message,
     /ALLOW_UNAUTHENTICATED_NETWORK/,
   );
+});
+
+// ---- S3 ------------------------------------------------------------------------------------
+
+const S3 = {
+  S3_ENDPOINT: "http://127.0.0.1:7480",
+  S3_BUCKET: "manifest-studio",
+  S3_ACCESS_KEY_ID: "access",
+  S3_SECRET_ACCESS_KEY: "s3-very-secret-key",
+};
+
+Deno.test("without S3_* variables blobs stay under DATA_DIR (s3 is null)", () => {
+  assert.equal(loadConfig({}).s3, null);
+  assert.equal(
+    loadConfig({ S3_ENDPOINT: "", S3_BUCKET: "", S3_ACCESS_KEY_ID: "", S3_REGION: "" }).s3,
+    null,
+  );
+});
+
+Deno.test("the four required S3_* variables select a bucket; S3_REGION defaults to us-east-1", () => {
+  assert.deepEqual(loadConfig(S3).s3, {
+    endpoint: "http://127.0.0.1:7480",
+    bucket: "manifest-studio",
+    accessKeyId: "access",
+    secretAccessKey: "s3-very-secret-key",
+    region: "us-east-1",
+  });
+});
+
+Deno.test("S3_* is all or none: a partial set names what is missing", () => {
+  for (const missing of Object.keys(S3)) {
+    const env: Record<string, string> = { ...S3 };
+    delete env[missing];
+    const error = configError(env);
+    assert.match(error.message, new RegExp(`but ${missing} is not`), missing);
+    assert.ok(!error.message.includes(S3.S3_SECRET_ACCESS_KEY), "the secret is not echoed");
+  }
+  const alone = configError({ S3_REGION: "eu-west-1" });
+  assert.match(
+    alone.message,
+    /^S3_REGION is set but S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY are not/,
+  );
+  assert.match(alone.message, /unset every S3_\* variable to keep blobs under DATA_DIR/);
+});
+
+Deno.test("a malformed S3_ENDPOINT, S3_BUCKET or S3_REGION is refused, naming it", () => {
+  for (
+    const [name, value] of [
+      ["S3_ENDPOINT", "127.0.0.1:7480"],
+      ["S3_ENDPOINT", "ftp://example.org"],
+      ["S3_BUCKET", "Upper_Case"],
+      ["S3_BUCKET", "ab"],
+      ["S3_BUCKET", "ends-with-dash-"],
+      ["S3_REGION", "EU West"],
+    ]
+  ) {
+    const error = configError({ ...S3, [name]: value });
+    assert.match(error.message, new RegExp(`\\b${name}\\b`), `${name}=${value}`);
+  }
 });

@@ -11,7 +11,8 @@ import { type Db, migrateToLatest, openDatabase } from "./db/database.ts";
 import { createApp, type Services } from "./app.ts";
 import { ImageService } from "./engine/image_service.ts";
 import { log, redactSecret, setLogLevel } from "./log.ts";
-import { LocalBlobStore } from "./storage/blob_store.ts";
+import { type BlobStore, LocalBlobStore } from "./storage/blob_store.ts";
+import { S3BlobStore, S3StoreError } from "./storage/s3_blob_store.ts";
 import { type EnginePool, startEnginePool } from "./engine/engine_pool.ts";
 import { visionInitFromCatalog } from "./vision/vision_init.ts";
 import { createWebSocketEndpoint } from "./api/ws.ts";
@@ -65,6 +66,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   redactSecret(config.authToken);
   redactSecret(config.geminiApiKey);
   await ensureWritable(config.dataDir);
+  // Before anything that would need undoing: a bucket that cannot be used stops the start.
+  const blobs = await openBlobStore(config);
 
   const db: Db = openDatabase(databasePath(config.dataDir));
   let pool: EnginePool | undefined;
@@ -88,7 +91,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await db.destroy();
     throw error;
   }
-  const blobs = new LocalBlobStore(config.dataDir);
   const hub = new EventHub(db);
   const pipeline: PipelineDeps = {
     db,
@@ -161,6 +163,27 @@ export async function startServer(config: Config): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/**
+ * The S3 bucket the `S3_*` variables name (created when missing, probed with a write), or
+ * files under `DATA_DIR`. A bucket that cannot be used is a configuration error, naming the
+ * variable to fix.
+ */
+async function openBlobStore(config: Config): Promise<BlobStore> {
+  if (!config.s3) return new LocalBlobStore(config.dataDir);
+  redactSecret(config.s3.secretAccessKey);
+  try {
+    const store = await S3BlobStore.open(config.s3);
+    log.info("Blobs are stored in an S3 bucket.", {
+      endpoint: store.endpoint,
+      bucket: store.bucket,
+    });
+    return store;
+  } catch (error) {
+    if (error instanceof S3StoreError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 /** Gemini writes storyboards when a key is set, whatever provider describes assets. */

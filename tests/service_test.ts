@@ -12,6 +12,7 @@ Deno.test("/healthz and /readyz report the database, workers, models and provide
     assert.equal(ready.status, 200);
     assert.equal(ready.body.status, "ready");
     assert.equal(ready.body.database, "ok");
+    assert.deepEqual(ready.body.blob_store, { kind: "local", status: "ok" });
     assert.equal(ready.body.workers.size, 1);
     assert.ok(ready.body.workers.engines.includes("magick"));
     assert.deepEqual(ready.body.models, [

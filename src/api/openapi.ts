@@ -106,20 +106,38 @@ export function jsonBody<const T extends z.ZodType>(schema: T, description?: str
  * answer 404 before a large body is read): the schema is only described, so it is referenced
  * by name rather than handed to the library, which would validate it first.
  */
-export function multipartBody(component: string, description: string) {
+export function multipartBody(
+  component: string,
+  description: string,
+  fileTypes = "image/jpeg, image/png, image/webp",
+) {
   return {
     required: true,
     description,
     content: {
       "multipart/form-data": {
         schema: { $ref: `#/components/schemas/${component}` },
-        encoding: { file: { contentType: "image/jpeg, image/png, image/webp" } },
+        encoding: { file: { contentType: fileTypes } },
       },
     },
   };
 }
 
 const BINARY = { type: "string", format: "binary" } as const;
+
+/** A ZIP download, named by its `Content-Disposition`. */
+export function zipDownload(description: string) {
+  return {
+    description,
+    headers: {
+      "Content-Disposition": {
+        description: "`attachment` with the file name, in ASCII and (`filename*`) in UTF-8",
+        schema: { type: "string", example: 'attachment; filename="Demo-cast-bundle.zip"' },
+      },
+    },
+    content: { "application/zip": { schema: BINARY } },
+  } as const;
+}
 
 /** An image answered with a strong ETag (see `image_response.ts`). */
 export function image(description: string, types: readonly string[] = ["image/jpeg"]) {

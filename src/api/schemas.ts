@@ -277,6 +277,12 @@ export const BatchUploadForm = z.object({
     .describe("One per file, in order; default: the file name without extension"),
 }).meta({ id: "BatchUpload" });
 
+/** Multipart body of `POST /manifests/import`. */
+export const BundleImportForm = z.object({
+  file: z.file().meta({ type: "string", format: "binary" })
+    .describe("A bundle: the ZIP that GET /manifests/{id}/export makes"),
+}).meta({ id: "BundleImport" });
+
 // ---- service ---------------------------------------------------------------------------------
 
 /** Body of `GET /healthz`. */
@@ -286,6 +292,10 @@ export const Health = z.object({ status: z.literal("ok") }).meta({ id: "Health" 
 export const Readiness = z.object({
   status: z.enum(["ready", "not_ready"]),
   database: z.enum(["ok", "error"]),
+  blob_store: z.object({
+    kind: z.enum(["local", "s3"]).describe("Files under DATA_DIR, or an S3-compatible bucket"),
+    status: z.enum(["ok", "error"]).describe("error: the service log says why"),
+  }),
   workers: z.object({
     size: z.number().int(),
     busy: z.number().int(),

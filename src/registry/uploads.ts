@@ -29,7 +29,7 @@ export interface IncomingFile {
 }
 
 /** A checked image, ready to be stored. */
-interface PreparedImage {
+export interface PreparedImage {
   readonly filename: string;
   readonly uploadSha256: string;
   readonly imageKey: string;
@@ -199,7 +199,7 @@ async function prepareAll(
 ): Promise<PreparedImage[]> {
   files.forEach((file) => checkFilename(file.filename));
   // Settle all so no worker result is left unobserved, then report the first failure.
-  const outcomes = await Promise.allSettled(files.map((file) => prepareOne(deps, file)));
+  const outcomes = await Promise.allSettled(files.map((file) => prepareImage(deps, file)));
   for (const [index, outcome] of outcomes.entries()) {
     if (outcome.status === "rejected") {
       throw aboutFile(outcome.reason, files[index].filename, index);
@@ -208,7 +208,14 @@ async function prepareAll(
   return outcomes.map((o) => (o as PromiseFulfilledResult<PreparedImage>).value);
 }
 
-async function prepareOne(deps: RegistryDeps, file: IncomingFile): Promise<PreparedImage> {
+/**
+ * Decodes and checks one image in a worker (415/422 when it is not one the service stores)
+ * and makes what storing it needs: its bytes (upright), content key and thumbnail.
+ */
+export async function prepareImage(
+  deps: RegistryDeps,
+  file: IncomingFile,
+): Promise<PreparedImage> {
   const inspected = await deps.images.inspect(file.bytes);
   const stored = inspected.normalized ?? file.bytes;
   const uploadSha256 = await sha256Hex(file.bytes);
@@ -265,7 +272,11 @@ async function refuseExisting(
   );
 }
 
-async function storeBlobs(deps: RegistryDeps, prepared: readonly PreparedImage[]): Promise<void> {
+/** Writes prepared images and their thumbnails, before the rows that will refer to them. */
+export async function storeBlobs(
+  deps: RegistryDeps,
+  prepared: readonly PreparedImage[],
+): Promise<void> {
   for (const image of prepared) {
     await deps.blobs.put(contentKey(image.imageKey), image.stored);
     await deps.blobs.put(thumbnailBlobKey(image.imageKey, DEFAULT_THUMBNAIL_SIZE), image.thumbnail);
@@ -276,7 +287,7 @@ async function storeBlobs(deps: RegistryDeps, prepared: readonly PreparedImage[]
  * A concurrent delete of another asset with the same bytes may have released a blob between
  * our write and our commit; now that our rows reference it, put it back.
  */
-async function restoreBlobsIfReleased(
+export async function restoreBlobsIfReleased(
   deps: RegistryDeps,
   prepared: readonly PreparedImage[],
 ): Promise<void> {

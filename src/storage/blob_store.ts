@@ -1,7 +1,14 @@
 /**
- * Blob storage behind one small interface, so an S3-compatible store can be added later
- * without touching callers. Keys are slash-separated lowercase names chosen by the service
- * (content hashes, derived names) — never a user's filename.
+ * Blob storage behind one small interface: {@linkcode LocalBlobStore} under `DATA_DIR`, or
+ * `S3BlobStore` (`./s3_blob_store.ts`) in an S3-compatible bucket. Keys are slash-separated
+ * lowercase names chosen by the service (content hashes, derived names) — never a user's
+ * filename.
+ *
+ * A key names one content for good: it is derived from the bytes it holds (a hash in the key),
+ * so `put` never replaces what a key holds. Something whose bytes change (a new contact
+ * sheet) gets a new key, the row that points at it is updated, and the old key is deleted.
+ * That is what lets an S3 store write with `If-None-Match: *` and several instances write the
+ * same key at once without harm (docs/data-model.md, blob store).
  *
  * @module
  */
@@ -10,7 +17,13 @@ import { writeFileAtomic } from "./atomic_write.ts";
 
 /** Where the service keeps bytes: images, thumbnails, contact sheets. */
 export interface BlobStore {
-  /** Stores `bytes` under `key`, atomically (a reader never sees half a file). */
+  /** `local` (files under `DATA_DIR`) or `s3` (a bucket), as `/readyz` reports it. */
+  readonly kind: "local" | "s3";
+  /**
+   * Stores `bytes` under `key`, atomically (a reader never sees half a file). When `key`
+   * already holds bytes they are kept: keys are derived from their content, so they are the
+   * same bytes (or, for a thumbnail, an equally good rendering of the same image).
+   */
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes under `key`, or `null` when there are none. */
   get(key: string): Promise<Uint8Array | null>;
@@ -18,6 +31,8 @@ export interface BlobStore {
   has(key: string): Promise<boolean>;
   /** Removes `key`; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /** Throws, saying why, when the store cannot be used right now (`/readyz`). */
+  check(): Promise<void>;
 }
 
 const KEY_PATTERN = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
@@ -36,6 +51,7 @@ export function contentKey(sha256: string): string {
 
 /** A {@linkcode BlobStore} on the local disk under `root`. */
 export class LocalBlobStore implements BlobStore {
+  readonly kind = "local";
   readonly root: string;
 
   constructor(root: string) {
@@ -49,6 +65,9 @@ export class LocalBlobStore implements BlobStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
+    // Like the S3 store's conditional put: a key that is there keeps its bytes. Two writers
+    // racing past this check write the same bytes, and the rename keeps either whole.
+    if (await this.has(key)) return;
     await Deno.mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, bytes);
   }
@@ -76,6 +95,13 @@ export class LocalBlobStore implements BlobStore {
       await Deno.remove(this.#path(key));
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+
+  async check(): Promise<void> {
+    // DATA_DIR exists from start on; someone removing or replacing it is what can go wrong.
+    if (!(await Deno.stat(this.root)).isDirectory) {
+      throw new Error(`DATA_DIR ${this.root} is no longer a directory.`);
     }
   }
 }

@@ -176,7 +176,7 @@ function errorFrom(status, statusText, text) {
 /**
  * Calls `/api{path}` and returns the parsed JSON (null for 204). A 401 asks for the token and
  * retries with it. The answer's shape depends on the path, so each caller casts it to the
- * payload it asked for.
+ * payload it asked for. `body` is sent as JSON, or as multipart when it is a FormData.
  * @param {string} path e.g. `/manifests`
  * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
  * @returns {Promise<unknown>}
@@ -187,14 +187,16 @@ export async function api(path, options = {}) {
     const token = currentToken();
     /** @type {Record<string, string>} */
     const headers = {};
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // A FormData body sets its own multipart type, boundary included.
+    const form = body instanceof FormData;
+    if (body !== undefined && !form) headers["content-type"] = "application/json";
     if (token) headers.authorization = `Bearer ${token}`;
     let response;
     try {
       response = await fetch(`/api${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : form ? body : JSON.stringify(body),
         signal,
       });
     } catch (error) {

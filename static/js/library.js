@@ -1,5 +1,5 @@
 /**
- * The manifest library (`#/`): search, create, open and delete manifests.
+ * The manifest library (`#/`): search, create, import, open and delete manifests.
  *
  * @module
  */
@@ -82,6 +82,7 @@ export function renderLibrary(root) {
       ),
     ),
     createForm(),
+    importForm(),
     h(
       "div",
       { class: "toolbar", role: "search" },
@@ -149,6 +150,63 @@ function createForm() {
         { class: "field grow2" },
         h("label", { for: "new-manifest-description" }, "Description (optional)"),
         description,
+      ),
+      submit,
+    ),
+    error,
+  );
+}
+
+/** The "import a bundle" form; opens the new manifest once imported. */
+function importForm() {
+  const error = h("p", { class: "error-text", role: "alert", hidden: true });
+  const file = /** @type {HTMLInputElement} */ (h("input", {
+    id: "import-file",
+    type: "file",
+    accept: ".zip,application/zip",
+    required: true,
+  }));
+  const submit = /** @type {HTMLButtonElement} */ (
+    h("button", { type: "submit" }, "Import bundle")
+  );
+  return h(
+    "form",
+    {
+      class: "panel create-form",
+      "aria-labelledby": "import-manifest-title",
+      onsubmit: async (/** @type {SubmitEvent} */ event) => {
+        event.preventDefault();
+        const chosen = file.files?.[0];
+        if (!chosen) return;
+        error.hidden = true;
+        submit.disabled = true;
+        submit.textContent = "Importing…";
+        try {
+          const body = new FormData();
+          body.append("file", chosen, chosen.name);
+          const created = /** @type {Manifest} */ (
+            await api("/manifests/import", { method: "POST", body })
+          );
+          toast(`Imported “${created.name}” with ${created.asset_count} assets.`);
+          location.hash = `#/manifests/${created.id}`;
+        } catch (e) {
+          error.textContent = `Not imported: ${errorText(e)}`;
+          error.hidden = false;
+        } finally {
+          submit.disabled = false;
+          submit.textContent = "Import bundle";
+        }
+      },
+    },
+    h("h2", { id: "import-manifest-title" }, "Import a bundle"),
+    h(
+      "div",
+      { class: "row wrap" },
+      h(
+        "div",
+        { class: "field grow" },
+        h("label", { for: "import-file" }, "A ZIP exported from a manifest's page"),
+        file,
       ),
       submit,
     ),

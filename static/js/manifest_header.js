@@ -1,11 +1,12 @@
 /**
  * The top of a manifest's page: its name, description and category edited in place (saved
- * while typing), its status, and the actions (process, cancel, contact sheet, use in a
- * project).
+ * while typing), its status, and the actions (process, cancel, contact sheet, export, use in
+ * a project).
  *
  * @module
  */
 import { api } from "./api.js";
+import { withToken } from "./auth.js";
 import { autosave } from "./autosave.js";
 import { openContactSheets, sheetPagesOf } from "./contact_sheet_view.js";
 import { errorText, h, replace, statusBadge } from "./dom.js";
@@ -82,6 +83,13 @@ export function createHeader(manifest, actions) {
     type: "button",
     onclick: () => openContactSheets(current.name, sheetPagesOf(current)),
   }, "Contact sheet"));
+  // A plain link: the browser streams the download itself (with `?token=` when one is set).
+  const exportLink = h("a", {
+    class: "button",
+    id: "manifest-export",
+    download: "",
+    title: "Everything in one ZIP, to import into another Manifest Studio",
+  }, "Export bundle");
   const projectLink = h(
     "a",
     { class: "button", href: `#/projects?manifest=${manifest.id}` },
@@ -126,6 +134,9 @@ export function createHeader(manifest, actions) {
     sheetButton.disabled = !m.contact_sheet_url;
     sheetButton.title = m.contact_sheet_url ? "" : "Processing makes the contact sheet.";
     projectLink.hidden = m.status !== "READY";
+    exportLink.hidden = processing;
+    // Read again on every update: the token may have been entered since the page was built.
+    exportLink.setAttribute("href", withToken(`/api/manifests/${m.id}/export`));
     replace(
       status,
       statusBadge(m.status),
@@ -170,7 +181,15 @@ export function createHeader(manifest, actions) {
         saveStatus,
       ),
     ),
-    h("div", { class: "row wrap actions" }, processButton, cancelButton, sheetButton, projectLink),
+    h(
+      "div",
+      { class: "row wrap actions" },
+      processButton,
+      cancelButton,
+      sheetButton,
+      exportLink,
+      projectLink,
+    ),
     message,
   );
   return { element, update, setName: (/** @type {string} */ text) => (title.textContent = text) };

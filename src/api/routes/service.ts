@@ -9,6 +9,8 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import type { EnginePool } from "../../engine/engine_pool.ts";
+import { log } from "../../log.ts";
+import type { BlobStore } from "../../storage/blob_store.ts";
 import { json, type RouteGroup, routeGroup } from "../openapi.ts";
 import { Health, Readiness } from "../schemas.ts";
 
@@ -16,6 +18,8 @@ import { Health, Readiness } from "../schemas.ts";
 export interface ServiceDeps {
   readonly db: Db;
   readonly pool: EnginePool;
+  /** Where blobs are kept; asked whether it answers on every readiness probe. */
+  readonly blobs: Pick<BlobStore, "kind" | "check">;
   readonly reversePromptProvider: "gemini" | "local";
   /** Who writes storyboards; null when no LLM is configured (generation answers 503). */
   readonly storyboardWriter: "gemini" | null;
@@ -38,7 +42,7 @@ const readiness = createRoute({
   path: "/readyz",
   operationId: "getReadiness",
   tags: ["service"],
-  summary: "Readiness: database, workers, models, reverse-prompt provider",
+  summary: "Readiness: database, blob store, workers, models, reverse-prompt provider",
   security: [],
   responses: {
     200: json(Readiness, "Ready to process"),
@@ -72,11 +76,20 @@ export function serviceRoutes(deps: ServiceDeps): RouteGroup {
       () => "ok" as const,
       () => "error" as const,
     );
+    const blobStore = await deps.blobs.check().then(
+      () => "ok" as const,
+      (error) => {
+        // The reason names buckets and keys: the log has it, the unauthenticated probe not.
+        log.warn("The blob store is not usable.", { kind: deps.blobs.kind, error });
+        return "error" as const;
+      },
+    );
     const workers = deps.pool.stats();
-    const ready = database === "ok" && workers.engines.length > 0;
+    const ready = database === "ok" && blobStore === "ok" && workers.engines.length > 0;
     return c.json({
       status: ready ? "ready" as const : "not_ready" as const,
       database,
+      blob_store: { kind: deps.blobs.kind, status: blobStore },
       workers: {
         size: workers.size,
         busy: workers.busy,
