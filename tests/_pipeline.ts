@@ -8,12 +8,15 @@ import assert from "node:assert/strict";
 import { fixturePhoto } from "./fixtures/photos.ts";
 import { multipart, type TestServer } from "./_harness.ts";
 
+/** What these helpers need of a server: its HTTP client (a test server, or any URL). */
+type Client = Pick<TestServer, "fetch" | "json">;
+
 /** The six `@vladmandic/face-api@1.7.15` demo photos. */
 export const DEMO_FILES = [1, 2, 3, 4, 5, 6].map((n) => `sample${n}.jpg`);
 
 /** Creates a manifest holding `files` (demo photos); returns its id and upload ids. */
 export async function manifestWithPhotos(
-  server: TestServer,
+  server: Client,
   files: readonly string[],
   name = "Demo cast",
 ): Promise<{ manifestId: string; uploadIds: string[] }> {
@@ -37,7 +40,7 @@ const ENDED = new Set(["complete", "error", "cancelled"]);
 
 /** Polls the progress endpoint until the manifest's job ends (or `timeoutMs`). */
 export async function waitForProgress(
-  server: TestServer,
+  server: Client,
   manifestId: string,
   until: (progress: AnyFrame) => boolean = (p) => ENDED.has(p.status),
   timeoutMs = 120_000,
@@ -56,7 +59,7 @@ export async function waitForProgress(
 }
 
 /** Starts processing and waits for it to end; returns the final progress. */
-export async function processAndWait(server: TestServer, manifestId: string) {
+export async function processAndWait(server: Client, manifestId: string) {
   const started = await server.json("POST", `/api/manifests/${manifestId}/process`);
   assert.equal(started.status, 202, JSON.stringify(started.body));
   return await waitForProgress(server, manifestId);

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Locator, Page, Request } from "playwright-core";
 import { screenshot, waitForCondition, withPage } from "./_browser.ts";
+import { assertAccessible } from "./_axe.ts";
 import { ASSET_TYPES } from "../src/db/vocabulary.ts";
 import { startTestServer, type TestServer } from "./_harness.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait, waitForProgress } from "./_pipeline.ts";
@@ -38,9 +39,21 @@ async function waitForCompletion(page: Page): Promise<void> {
   await page.locator(".job-status", { hasText: "Complete" }).waitFor(SLOW);
 }
 
-/** The card of the asset tagged `tag`. */
-function card(page: Page, tag: string): Locator {
-  return page.locator(`.asset-card[data-tag="${tag}"]`);
+/** The tile of the asset tagged `tag` in the grid. */
+function tile(page: Page, tag: string): Locator {
+  return page.locator(`.tile[data-tag="${tag}"]`);
+}
+
+/** The asset's detail panel, once open. */
+function panel(page: Page): Locator {
+  return page.locator("#asset-detail[open]");
+}
+
+/** Opens the detail panel of the asset `id` from its tile. */
+async function openAsset(page: Page, id: string): Promise<Locator> {
+  await page.locator(`.tile[data-asset-id="${id}"] .tile-open`).click();
+  await page.locator(`#asset-detail[open][data-asset-id="${id}"]`).waitFor();
+  return panel(page);
 }
 
 /** A demo photo as a file the page's file input receives, optionally renamed. */
@@ -78,7 +91,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
           const row = page.locator(`.upload-row[data-file="${file}"]`);
           await row.getByText(`Uploaded as “${file.replace(".jpg", "")}”`).waitFor(SLOW);
         }
-        await page.locator(".photo-group").nth(2).waitFor();
+        await page.locator('.tile[data-role="upload"]').nth(2).waitFor();
 
         await page.getByRole("button", { name: "Process", exact: true }).click();
         await page.locator(".job-status", { hasText: "Running step" }).waitFor(SLOW);
@@ -98,29 +111,38 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
       });
 
       await t.step(
-        "the grid shows every crop with its tag, under its photo with boxes",
+        "the grid shows every crop with its tag; a photo's panel draws its boxes",
         async () => {
           const manifest = await apiJson(server, `/api/manifests/${manifestId}`);
           const crops = manifest.assets.filter((a: Json) => a.source === "extracted");
           assert.ok(crops.length >= 6, `crops: ${crops.length}`);
           for (const crop of crops) {
-            await card(page, crop.manifest_tag).locator(".tag-chip", { hasText: crop.manifest_tag })
+            await tile(page, crop.manifest_tag).locator(".tag-chip", { hasText: crop.manifest_tag })
               .waitFor(SLOW);
           }
-          assert.equal(await page.locator(".crop-grid .asset-card").count(), crops.length);
-          assert.equal(await page.locator(".photo-frame .box").count(), crops.length);
-          // Each photo's group holds exactly the crops cut from it.
+          assert.equal(await page.locator('.tile:not([data-role="upload"])').count(), crops.length);
+          // One photo: the photo filter shows it with exactly the crops cut from it, and its
+          // panel draws one box per crop.
           const first = manifest.assets.find((a: Json) => a.name === "sample1");
-          const group = page.locator(`.photo-group[data-upload-id="${first.id}"]`);
           const under = (a: Json): boolean =>
             a.source_asset_id === first.id ||
             manifest.assets.some((p: Json) => p.id === a.source_asset_id && under(p));
-          assert.equal(
-            await group.locator(".crop-grid .asset-card").count(),
-            crops.filter(under).length,
-          );
+          const own = crops.filter(under).length;
+          await page.locator("#filter-photo").selectOption(first.id);
+          await page.locator(".filter-summary", {
+            hasText: `${own + 1} of ${manifest.assets.length} assets match`,
+          }).waitFor();
+          assert.equal(await page.locator(".tile").count(), own + 1);
+          const photo = await openAsset(page, first.id);
+          assert.equal(await photo.locator(".photo-frame .box").count(), own);
+          await page.keyboard.press("Escape");
+          await page.getByRole("button", { name: "Clear filters" }).click();
+          // A face: its detection, and its box on the photo it was cut from.
           const face = crops.find((a: Json) => a.extraction_role === "face");
-          await card(page, face.manifest_tag).getByText(/face \d+%/).waitFor();
+          const shown = await openAsset(page, face.id);
+          await shown.getByText(/face \d+%/).waitFor();
+          await shown.locator(".photo-frame .box.current").waitFor();
+          await page.keyboard.press("Escape");
         },
       );
 
@@ -137,8 +159,10 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
       await t.step("one crop is reprocessed and keeps its tag", async () => {
         const manifest = await apiJson(server, `/api/manifests/${manifestId}`);
         const crop = manifest.assets.find((a: Json) => a.extraction_role === "person");
+        const shown = await openAsset(page, crop.id);
         await page.getByRole("button", { name: `Reprocess ${crop.manifest_tag}` }).click();
-        await card(page, crop.manifest_tag).getByText("Reprocessed").waitFor(SLOW);
+        await shown.getByText("Reprocessed").waitFor(SLOW);
+        await page.keyboard.press("Escape");
         await waitForCompletion(page);
         const after = await apiJson(server, `/api/assets/${crop.id}`);
         assert.equal(after.manifest_tag, crop.manifest_tag);
@@ -151,9 +175,11 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         assert.ok(before.length >= 2, `identities: ${before.length}`);
         const [from, into] = before;
         await page.getByRole("heading", { name: `People (${before.length})` }).waitFor();
-        await page.locator(`#merge-${from.id}`).selectOption(into.id);
-        await page.locator(`.identity[data-identity-id="${from.id}"]`)
-          .getByRole("button", { name: "Merge" }).click();
+        // Several people are merged by selecting them and choosing who they become.
+        await page.getByRole("checkbox", { name: "Select Person 1 to merge" }).check();
+        await page.getByRole("checkbox", { name: "Select Person 2 to merge" }).check();
+        await page.locator("#merge-into").selectOption(into.id);
+        await page.locator(".merge-bar").getByRole("button", { name: "Merge" }).click();
         await page.getByText("Person 1 merged into Person 2.").waitFor(SLOW);
         await page.getByRole("heading", { name: `People (${before.length - 1})` }).waitFor(SLOW);
         const after = (await apiJson(server, `/api/manifests/${manifestId}/identities`)).items;
@@ -162,10 +188,23 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         const merged = after.find((i: Json) => i.id === into.id);
         assert.equal(merged.member_count, from.member_count + into.member_count);
         assert.equal(merged.locked, true);
+        // A person is named in place; the name replaces "Person N" everywhere.
+        await page.getByRole("button", { name: "Rename Person 1" }).click();
+        await assertAccessible(page, "the people, renaming one");
+        await page.getByRole("textbox", { name: "Name of Person 1" }).fill("Ann Lee");
+        await page.keyboard.press("Enter");
+        await page.getByText("Person 1 is now called Ann Lee.").waitFor(SLOW);
+        await page.getByRole("button", { name: "Ann Lee: show their assets" }).click();
+        await page.locator("#filter-person option:checked", { hasText: "Ann Lee" })
+          .waitFor({ state: "attached" });
+        await page.getByRole("button", { name: "Clear filters" }).click();
+        const named = (await apiJson(server, `/api/manifests/${manifestId}/identities`)).items;
+        assert.ok(named.some((i: Json) => i.name === "Ann Lee" && i.locked));
         await screenshot(page, "dashboard-grid");
+        await assertAccessible(page, "the manifest page with its people");
       });
 
-      await t.step("names and tags are edited in place and saved once typing pauses", async () => {
+      await t.step("names and tags are edited and saved once typing pauses", async () => {
         const puts: string[] = [];
         const count = (request: Request) => {
           if (request.method() === "PUT") puts.push(request.url());
@@ -178,8 +217,10 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         await page.locator(".crumbs", { hasText: "Demo cast (night)" }).waitFor();
         const manifest = await apiJson(server, `/api/manifests/${manifestId}`);
         const upload = manifest.assets.find((a: Json) => a.name === "sample1");
-        await page.locator(`#tags-${upload.id}`).pressSequentially("lead, red coat", { delay: 30 });
-        await card(page, upload.manifest_tag).getByText("Saved").waitFor(SLOW);
+        const uploadPanel = await openAsset(page, upload.id);
+        await page.locator("#detail-user_tags").pressSequentially("lead, red coat", { delay: 30 });
+        await uploadPanel.locator(".save-status", { hasText: "Saved" }).waitFor(SLOW);
+        await page.keyboard.press("Escape");
         page.off("request", count);
         // One save per pause, not one per key: 22 keys typed without pausing.
         assert.ok(puts.length >= 2 && puts.length <= 6, `${puts.length} PUTs for 22 keys`);
@@ -191,7 +232,8 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         assert.deepEqual(saved.user_tags, ["lead", "red coat"]);
         // The type list is the API's own (read from /openapi.json); a choice saves at once.
         const crop = manifest.assets.find((a: Json) => a.source === "extracted");
-        const typeSelect = page.locator(`#type-${crop.id}`);
+        const cropPanel = await openAsset(page, crop.id);
+        const typeSelect = page.locator("#detail-asset_type");
         assert.deepEqual(await typeSelect.locator("option").allTextContents(), [...ASSET_TYPES]);
         // Arrow keys pass over types without saving each one: every saved type takes a new
         // tag number for good, so coming back to the first type must keep the first tag.
@@ -202,16 +244,19 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         await page.keyboard.press(away);
         await page.keyboard.press(back);
         await page.keyboard.press("Tab");
-        await card(page, crop.manifest_tag).getByText("Saved").waitFor(SLOW);
+        await cropPanel.locator(".save-status", { hasText: "Saved" }).waitFor(SLOW);
         assert.equal(
           (await apiJson(server, `/api/assets/${crop.id}`)).manifest_tag,
           crop.manifest_tag,
         );
         await typeSelect.selectOption("PROP");
-        await page.locator(".tag-chip", { hasText: /^PROP_\d+$/ }).first().waitFor(SLOW);
+        await cropPanel.locator("#detail-title .tag-chip", { hasText: /^PROP_\d+$/ }).waitFor(SLOW);
         const retyped = await apiJson(server, `/api/assets/${crop.id}`);
         assert.equal(retyped.asset_type, "PROP");
         assert.match(retyped.manifest_tag, /^PROP_\d+$/);
+        // The grid shows the new tag too.
+        await page.keyboard.press("Escape");
+        await tile(page, retyped.manifest_tag).waitFor();
       });
 
       await t.step(
@@ -219,7 +264,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         async () => {
           const { manifestId: id } = await manifestWithPhotos(server, DEMO_FILES, "Reload test");
           await page.goto(`${server.url}/#/manifests/${id}`);
-          await page.locator(".photo-group").nth(5).waitFor();
+          await page.locator('.tile[data-role="upload"]').nth(5).waitFor();
           await page.getByRole("button", { name: "Process", exact: true }).click();
           await page.locator('li[data-step="yolo_detection"][data-state="started"]').waitFor(SLOW);
           await page.reload();
@@ -269,7 +314,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
           await page.setInputFiles("#file-input", await filePayload("sample4.jpg", "again.jpg"));
           await page.locator('.upload-row[data-file="again.jpg"]')
             .getByText(/already in this manifest/).waitFor(SLOW);
-          assert.equal(await page.locator(".photo-group").count(), 2);
+          assert.equal(await page.locator(".tile").count(), 2);
           // A job can be cancelled; the manifest goes back to where it was.
           await page.getByRole("button", { name: "Process", exact: true }).click();
           await page.getByRole("button", { name: "Cancel job" }).click();
@@ -284,6 +329,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
         async () => {
           await page.goto(`${server.url}/#/projects`);
           await page.getByText("No projects yet").waitFor();
+          await assertAccessible(page, "the projects page");
           await page.getByLabel("Title").fill("Night walk");
           await page.getByLabel("Manifest").selectOption(manifestId);
           await page.getByLabel("Script").fill("A woman walks down a rainy street at night.");
@@ -298,6 +344,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
           assert.equal(refused.status, 503);
           assert.match(refused.body.error.message, /GEMINI_API_KEY/);
           await page.getByRole("alert").filter({ hasText: refused.body.error.message }).waitFor();
+          await assertAccessible(page, "a project without a storyboard");
         },
       );
 
@@ -312,6 +359,7 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
             .every((img) => img.complete && img.naturalWidth > 0)`,
         );
         await screenshot(page, "dashboard-library");
+        await assertAccessible(page, "the library");
         // "Skip to content" moves the focus; the router must not read #view as a page.
         await page.locator(".skip-link").focus();
         await page.keyboard.press("Enter");
@@ -391,6 +439,7 @@ Deno.test("dashboard: a storyboard is generated live and shown scene by scene", 
       await first.getByText("wide_shot").waitFor();
       await page.locator(".badge", { hasText: "Ready" }).first().waitFor();
       await screenshot(page, "dashboard-storyboard");
+      await assertAccessible(page, "a project's storyboard");
       for (const [name, extension] of [["CSV (spreadsheet)", "csv"], ["Markdown", "md"]]) {
         const href = await page.getByRole("link", { name }).getAttribute("href");
         assert.match(
@@ -398,13 +447,14 @@ Deno.test("dashboard: a storyboard is generated live and shown scene by scene", 
           new RegExp(`^/api/projects/[0-9a-f-]{36}/storyboard\\.${extension}$`),
         );
       }
-      // A placement's tag opens its asset in the manifest, which says where it is used.
+      // A placement's tag opens its asset in the manifest: its detail panel, with the keyboard
+      // focus on it, says where it is used.
       await first.locator(".placements .tag-chip", { hasText: lead }).click();
       await page.waitForURL(new RegExp(`#/manifests/${manifestId}/assets/${lead}$`));
-      const card = page.locator(`.asset-card[data-tag="${lead}"]`);
-      await page.locator(`.asset-card[data-tag="${lead}"]:focus`).waitFor(SLOW);
-      await card.locator("details.usage summary").click();
-      await card.locator(".usage-list li", { hasText: "Rainy night · scenes 1, 3" }).waitFor(SLOW);
+      const shown = page.locator(`#asset-detail[open][data-tag="${lead}"]`);
+      await shown.locator("#detail-title:focus").waitFor(SLOW);
+      await shown.locator(".usage-list li", { hasText: "Rainy night · scenes 1, 3" }).waitFor(SLOW);
+      await assertAccessible(page, "an asset's panel with where it is used");
       assert.deepEqual(problems, []);
     });
   } finally {
@@ -424,6 +474,7 @@ Deno.test("dashboard: with AUTH_TOKEN the page asks for the token once, then wor
     await withPage(async (page, problems) => {
       await page.goto(`${server.url}/`);
       const input = page.getByRole("textbox", { name: "Access token" });
+      await assertAccessible(page, "the access-token dialog");
       await input.fill("not-the-token");
       await page.getByRole("button", { name: "Unlock" }).click();
       await page.getByText("The access token is wrong").waitFor();

@@ -213,6 +213,34 @@ export const Identity = z.object({
   created_at: timestamp,
 }).meta({ id: "Identity" });
 
+/** Ids a bulk request names: at least one, each at most once in effect (repeats are ignored). */
+const idList = (what: string, max: number) =>
+  z.array(z.string()).min(1, `Select at least one ${what}.`).max(
+    max,
+    `At most ${max} ${what}s per request: split the selection.`,
+  );
+
+/** Body of `POST /manifests/{id}/assets/bulk`: one change to many assets, all or nothing. */
+export const AssetBulk = z.discriminatedUnion("action", [
+  z.object({
+    action: z.literal("set_type").describe("Give every asset this type (and a tag of its prefix)"),
+    asset_ids: idList("asset", 5000),
+    asset_type: z.enum(ASSET_TYPES),
+  }).strict().meta({ id: "AssetBulkSetType" }),
+  z.object({
+    action: z.literal("delete").describe("Delete the assets and the crops cut from them"),
+    asset_ids: idList("asset", 5000),
+  }).strict().meta({ id: "AssetBulkDelete" }),
+]).meta({ id: "AssetBulk" });
+
+/** Answer of `POST /manifests/{id}/assets/bulk`. */
+export const AssetBulkResult = z.object({
+  items: z.array(Asset).describe("The assets changed, as they are now (empty for delete)"),
+  deleted_ids: z.array(z.string()).describe(
+    "Every asset deleted, crops of the named ones included (empty for set_type)",
+  ),
+}).meta({ id: "AssetBulkResult" });
+
 /** Several identities. */
 export const IdentityList = z.object({ items: z.array(Identity) }).meta({ id: "IdentityList" });
 
@@ -374,3 +402,17 @@ export const IdentityMove = z.object({
     "Target identity; null puts the face alone in a new one",
   ),
 }).strict().meta({ id: "IdentityMove" });
+
+/** Body of `POST /manifests/{id}/identities/merge`. */
+export const IdentityMergeMany = z.object({
+  identity_ids: idList("identity", 1000).describe("The identities to merge"),
+  into: z.string().optional().describe(
+    "The identity that receives every member (need not be listed); default: the listed one " +
+      "with the most members",
+  ),
+}).strict().meta({ id: "IdentityMergeMany" });
+
+/** Body of `PUT /identities/{id}`. */
+export const IdentityUpdate = z.object({
+  name: trimmed(1, 100).nullable().describe("What to call this person; null removes the name"),
+}).strict().meta({ id: "IdentityUpdate" });

@@ -116,42 +116,73 @@ export async function updateAsset(
   return await db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
-    const newType = patch.asset_type !== asset.asset_type ? patch.asset_type : undefined;
-    if (newType && !guard.force) await assertNotInUse(trx, asset, [asset], "retype");
-    const tag = newType
-      ? (await allocateTags(trx, asset.manifest_id, newType))[0]
-      : asset.manifest_tag;
-    await trx.updateTable("assets").set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.description !== undefined && { description: patch.description }),
-      ...(patch.asset_type !== undefined && { asset_type: patch.asset_type }),
-      ...(patch.user_tags !== undefined && { user_tags: JSON.stringify(patch.user_tags) }),
-      ...(patch.sort_order !== undefined && { sort_order: patch.sort_order }),
-      ...(patch.reverse_prompt !== undefined && { reverse_prompt: patch.reverse_prompt }),
-      ...(patch.visual_description !== undefined &&
-        { visual_description: patch.visual_description }),
-      manifest_tag: tag,
-      updated_at: now(),
-    }).where("id", "=", id).execute();
+    await patchAsset(trx, asset, patch, guard);
     await touchManifest(trx, asset.manifest_id);
     return await getAsset(trx, id);
   });
 }
 
-/** Ids of `rootId` and every asset extracted from it, however deep. */
+/**
+ * Writes a person's change to one asset inside `trx`, giving it a new tag when its type
+ * changes — refused (409 `asset_in_use`) while a storyboard uses it, unless `guard.force`.
+ * The caller has checked the manifest is not processing and touches it once afterwards, so a
+ * bulk change of many assets is one version step.
+ */
+export async function patchAsset(
+  trx: Transaction<Database>,
+  asset: AssetRow,
+  patch: AssetPatch,
+  guard: UsageGuard = {},
+): Promise<void> {
+  const newType = patch.asset_type !== undefined && patch.asset_type !== asset.asset_type
+    ? patch.asset_type
+    : undefined;
+  if (newType && !guard.force) await assertNotInUse(trx, asset, [asset], "retype");
+  const tag = newType
+    ? (await allocateTags(trx, asset.manifest_id, newType))[0]
+    : asset.manifest_tag;
+  await trx.updateTable("assets").set({
+    ...(patch.name !== undefined && { name: patch.name }),
+    ...(patch.description !== undefined && { description: patch.description }),
+    ...(patch.asset_type !== undefined && { asset_type: patch.asset_type }),
+    ...(patch.user_tags !== undefined && { user_tags: JSON.stringify(patch.user_tags) }),
+    ...(patch.sort_order !== undefined && { sort_order: patch.sort_order }),
+    ...(patch.reverse_prompt !== undefined && { reverse_prompt: patch.reverse_prompt }),
+    ...(patch.visual_description !== undefined &&
+      { visual_description: patch.visual_description }),
+    manifest_tag: tag,
+    updated_at: now(),
+  }).where("id", "=", asset.id).execute();
+}
+
+/** Ids of `rootIds` and every asset extracted from them, however deep. */
 export async function withDescendants(
   trx: Transaction<Database>,
-  rootId: string,
+  rootIds: string | readonly string[],
 ): Promise<string[]> {
-  const all = [rootId];
-  let frontier = [rootId];
+  const all = new Set(typeof rootIds === "string" ? [rootIds] : rootIds);
+  let frontier = [...all];
   while (frontier.length > 0) {
-    const children = await trx.selectFrom("assets").select("id")
-      .where("source_asset_id", "in", frontier).execute();
-    frontier = children.map((c) => c.id).filter((childId) => !all.includes(childId));
-    all.push(...frontier);
+    const children: string[] = [];
+    for (const part of chunks(frontier)) {
+      const rows = await trx.selectFrom("assets").select("id")
+        .where("source_asset_id", "in", part).execute();
+      children.push(...rows.map((row) => row.id));
+    }
+    frontier = children.filter((childId) => !all.has(childId));
+    for (const childId of frontier) all.add(childId);
   }
-  return all;
+  return [...all];
+}
+
+/**
+ * Slices of `ids` short enough for one `in (…)` list: SQLite caps the parameters of one
+ * statement, and a bulk change may name every asset of a large manifest.
+ */
+export function chunks<T>(ids: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  return out;
 }
 
 /**
@@ -163,20 +194,63 @@ export async function deleteAsset(
   id: string,
   guard: UsageGuard = {},
 ): Promise<void> {
-  const imageKeys = await deps.db.transaction().execute(async (trx) => {
+  const { imageKeys } = await deps.db.transaction().execute(async (trx) => {
     const asset = await getAsset(trx, id);
     await assertNotProcessing(trx, await getManifest(trx, asset.manifest_id));
-    const ids = await withDescendants(trx, id);
-    const doomed = await trx.selectFrom("assets").selectAll().where("id", "in", ids).execute();
-    if (!guard.force) await assertNotInUse(trx, asset, doomed, "delete");
-    await trx.updateTable("identities").set({ primary_asset_id: null })
-      .where("primary_asset_id", "in", ids).execute();
-    await trx.deleteFrom("assets").where("id", "in", ids).execute();
-    await recountIdentities(trx, asset.manifest_id);
+    const deleted = await deleteAssets(trx, asset.manifest_id, [asset], guard);
     await touchManifest(trx, asset.manifest_id);
-    return doomed.map((row) => row.image_key);
+    return deleted;
   });
   await releaseImages(deps.db, deps.blobs, imageKeys);
+}
+
+/**
+ * Deletes assets of one manifest and every crop extracted from them inside `trx`, keeping
+ * its identities true to their members; refused (409 `asset_in_use`, naming the first such
+ * asset) while a storyboard uses one of them or of their crops, unless `guard.force`.
+ * Returns the ids deleted and their image keys, to be released once the transaction has
+ * committed (a rolled-back delete must keep its files). The caller has checked the manifest
+ * is not processing and touches it afterwards.
+ */
+export async function deleteAssets(
+  trx: Transaction<Database>,
+  manifestId: string,
+  assets: readonly AssetRow[],
+  guard: UsageGuard = {},
+): Promise<{ ids: string[]; imageKeys: (string | null)[] }> {
+  const all = await withDescendants(trx, assets.map((asset) => asset.id));
+  const doomed: AssetRow[] = [];
+  for (const part of chunks(all)) {
+    doomed.push(...await trx.selectFrom("assets").selectAll().where("id", "in", part).execute());
+  }
+  if (!guard.force) {
+    for (const asset of assets) {
+      await assertNotInUse(trx, asset, subtree(asset.id, doomed), "delete");
+    }
+  }
+  for (const part of chunks(all)) {
+    await trx.updateTable("identities").set({ primary_asset_id: null })
+      .where("primary_asset_id", "in", part).execute();
+  }
+  for (const part of chunks(all)) await trx.deleteFrom("assets").where("id", "in", part).execute();
+  await recountIdentities(trx, manifestId);
+  return { ids: all, imageKeys: doomed.map((row) => row.image_key) };
+}
+
+/** The rows of `rows` that are `rootId` or were cut from it, however deep. */
+function subtree(rootId: string, rows: readonly AssetRow[]): AssetRow[] {
+  const inside = new Set([rootId]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const row of rows) {
+      if (!inside.has(row.id) && row.source_asset_id && inside.has(row.source_asset_id)) {
+        inside.add(row.id);
+        grew = true;
+      }
+    }
+  }
+  return rows.filter((row) => inside.has(row.id));
 }
 
 /** An asset's stored image bytes and type, or a 404 that says how to add one. */

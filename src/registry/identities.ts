@@ -4,14 +4,16 @@
  *
  * @module
  */
+import type { Transaction } from "kysely";
 import type { Db } from "../db/database.ts";
 import { getById } from "../db/get_by_id.ts";
-import type { AssetRow, IdentityRow } from "../db/tables.ts";
+import type { AssetRow, Database, IdentityRow } from "../db/tables.ts";
 import { conflict, invalid } from "../errors.ts";
 import { getAsset } from "./assets.ts";
 import { recountIdentities } from "./identity_counts.ts";
 import { now } from "../db/timestamp.ts";
 import { assertNotProcessing, getManifest, touchManifest } from "./manifests.ts";
+import { rowsOfManifest } from "./selection.ts";
 
 /** A manifest's identities, oldest first; a 404 for an unknown manifest. */
 export async function listIdentities(db: Db, manifestId: string): Promise<IdentityRow[]> {
@@ -40,13 +42,82 @@ export async function mergeIdentities(db: Db, id: string, into: string): Promise
       );
     }
     await assertNotProcessing(trx, await getManifest(trx, target.manifest_id));
-    await trx.updateTable("assets").set({ identity_id: target.id, updated_at: now() })
-      .where("identity_id", "=", source.id).execute();
-    await trx.updateTable("identities").set({ locked: 1 }).where("id", "=", target.id).execute();
-    await trx.deleteFrom("identities").where("id", "=", source.id).execute();
-    await recountIdentities(trx, target.manifest_id);
-    await touchManifest(trx, target.manifest_id);
+    await absorb(trx, target, [source]);
     return await getIdentity(trx, target.id);
+  });
+}
+
+/**
+ * Merges several identities of a manifest into one, in one transaction: `into` when given
+ * (it need not be among `ids`), else the one of `ids` with the most members (the first named
+ * on a tie). Unknown ids or ids of another manifest → 422 naming them; fewer than two
+ * identities in all → 422; a PROCESSING manifest → 409. The one kept ends locked.
+ */
+export async function mergeManyIdentities(
+  db: Db,
+  manifestId: string,
+  ids: readonly string[],
+  into?: string,
+): Promise<IdentityRow> {
+  return await db.transaction().execute(async (trx) => {
+    const manifest = await getManifest(trx, manifestId);
+    const named = await rowsOfManifest(
+      trx,
+      "identities",
+      manifestId,
+      into === undefined ? ids : [...ids, into],
+    );
+    const target = into === undefined
+      ? named.reduce((best, row) => (row.member_count > best.member_count ? row : best))
+      : named.find((row) => row.id === into) as IdentityRow;
+    const sources = named.filter((row) => row.id !== target.id);
+    if (sources.length === 0) {
+      throw invalid(
+        "merge_needs_two",
+        "Merging needs at least two different identities: select another person to merge.",
+        { ids: named.map((row) => row.id) },
+      );
+    }
+    await assertNotProcessing(trx, manifest);
+    await absorb(trx, target, sources);
+    return await getIdentity(trx, target.id);
+  });
+}
+
+/**
+ * Moves every member of `sources` into `target` and deletes them; `target` ends locked so
+ * reprocessing keeps what a person decided. The manifest is checked by the caller.
+ */
+async function absorb(
+  trx: Transaction<Database>,
+  target: IdentityRow,
+  sources: readonly IdentityRow[],
+): Promise<void> {
+  const ids = sources.map((source) => source.id);
+  await trx.updateTable("assets").set({ identity_id: target.id, updated_at: now() })
+    .where("identity_id", "in", ids).execute();
+  await trx.updateTable("identities").set({ locked: 1 }).where("id", "=", target.id).execute();
+  await trx.deleteFrom("identities").where("id", "in", ids).execute();
+  await recountIdentities(trx, target.manifest_id);
+  await touchManifest(trx, target.manifest_id);
+}
+
+/**
+ * Names an identity (null takes the name away). The identity ends locked: a name is a
+ * person's decision, and only locked identities are kept as they are when faces are matched
+ * again.
+ */
+export async function renameIdentity(
+  db: Db,
+  id: string,
+  name: string | null,
+): Promise<IdentityRow> {
+  return await db.transaction().execute(async (trx) => {
+    const identity = await getIdentity(trx, id);
+    await assertNotProcessing(trx, await getManifest(trx, identity.manifest_id));
+    await trx.updateTable("identities").set({ name, locked: 1 }).where("id", "=", id).execute();
+    await touchManifest(trx, identity.manifest_id);
+    return await getIdentity(trx, id);
   });
 }
 

@@ -2,8 +2,8 @@
  * The dashboard's entry point: a hash router (so a reload stays on the same page with the
  * plain static server) and the live-connection indicator in the top bar.
  *
- * Routes: `#/` library · `#/manifests/<id>[/assets/<TAG>]` · `#/projects[?manifest=<id>]` ·
- * `#/projects/<id>`.
+ * Routes: `#/` library · `#/manifests/<id>[/assets/<TAG>][?filters]` ·
+ * `#/projects[?manifest=<id>]` · `#/projects/<id>`.
  *
  * @module
  */
@@ -19,8 +19,9 @@ const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 
 /** @typedef {{ name: string, params: Record<string, string> }} Route */
 /**
- * What a manifest or project page is given: `parse` puts the id of those routes in `params`.
- * @typedef {{ id: string, tag?: string }} PageParams
+ * What a manifest or project page is given: `parse` puts the id of those routes in `params`,
+ * with the address's query (a manifest page's filters).
+ * @typedef {{ id: string, tag?: string } & Record<string, string>} PageParams
  */
 
 /**
@@ -66,7 +67,7 @@ let current = null;
 
 function navigate() {
   const route = parse(location.hash);
-  // Same manifest, another asset: scroll to it instead of rebuilding the page.
+  // Same manifest, another asset or other filters: the page shows them without being rebuilt.
   if (
     current?.update && current.route.name === route.name &&
     current.route.params.id === route.params.id
@@ -153,12 +154,8 @@ document.querySelector(".skip-link")?.addEventListener("click", (event) => {
 });
 
 watchLive();
-loadVocabulary().then(() => {
-  addEventListener("hashchange", navigate);
-  navigate();
-}, (/** @type {Error} */ error) => {
-  replace(
-    view,
-    h("p", { class: "error-text", role: "alert" }, `${error.message} Reload the page.`),
-  );
-});
+// Read while the first page loads its own data; the pages that offer the lists wait for it
+// and say so if it fails.
+loadVocabulary().catch(() => {});
+addEventListener("hashchange", navigate);
+navigate();

@@ -1,12 +1,11 @@
 /**
- * "Used in" on an asset's card: the projects and scenes whose storyboard uses the asset
- * (`GET /assets/{id}/usage`). Fetched when the person opens it, not with the card: a
- * manifest shows many cards, redrawn on every change, and most are never asked about.
+ * "Used in": the projects and scenes whose storyboard uses an asset
+ * (`GET /assets/{id}/usage`), shown in the asset's detail panel.
  *
  * @module
  */
 import { api } from "./api.js";
-import { errorText, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
 
 // As src/api/schemas.ts defines `AssetUsage`.
 /**
@@ -17,36 +16,26 @@ import { errorText, h, replace } from "./dom.js";
  */
 
 /**
- * The "Used in" disclosure of an asset; null for an untagged asset, which no storyboard names.
+ * "Used in" in an asset's detail panel. The panel shows one asset at a time, so it asks at
+ * once; it shows nothing for an untagged asset (no storyboard names it) or when the server
+ * cannot say (a 404 from a server without the route, a network failure).
  * @param {{ id: string, manifest_tag: string | null }} asset
- * @returns {HTMLElement | null}
+ * @returns {HTMLElement}
  */
-export function usageDetails(asset) {
-  if (!asset.manifest_tag) return null;
-  const body = h("div", { class: "small", role: "status" }, "Looking…");
-  let asked = false;
-  return h(
-    "details",
-    {
-      class: "usage",
-      ontoggle: async (/** @type {Event} */ e) => {
-        const details = /** @type {HTMLDetailsElement} */ (e.currentTarget);
-        if (!details.open || asked) return;
-        asked = true;
-        try {
-          replace(
-            body,
-            usageList(/** @type {AssetUsage} */ (await api(`/assets/${asset.id}/usage`))),
-          );
-        } catch (error) {
-          asked = false; // opening it again retries
-          replace(body, h("span", { class: "error-text" }, errorText(error)));
-        }
-      },
-    },
-    h("summary", null, "Used in"),
-    body,
-  );
+export function renderUsage(asset) {
+  const slot = h("section", { class: "usage", "aria-labelledby": "usage-title", hidden: true });
+  if (!asset.manifest_tag) return slot;
+  api(`/assets/${asset.id}/usage`).then((usage) => {
+    replace(
+      slot,
+      h("h3", { id: "usage-title" }, "Used in"),
+      usageList(/** @type {AssetUsage} */ (usage)),
+    );
+    slot.hidden = false;
+  }, () => {
+    // Nothing to say: the panel is complete without it.
+  });
+  return slot;
 }
 
 /**

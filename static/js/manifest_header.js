@@ -8,6 +8,7 @@
 import { api } from "./api.js";
 import { withToken } from "./auth.js";
 import { autosave } from "./autosave.js";
+import { openContactSheets, sheetPagesOf } from "./contact_sheet_view.js";
 import { errorText, h, replace, statusBadge } from "./dom.js";
 import { CATEGORIES } from "./vocabulary.js";
 
@@ -80,7 +81,7 @@ export function createHeader(manifest, actions) {
   }, "Cancel job"));
   const sheetButton = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button",
-    onclick: () => openContactSheet(current),
+    onclick: () => openContactSheets(current.name, sheetPagesOf(current)),
   }, "Contact sheet"));
   // A plain link: the browser streams the download itself (with `?token=` when one is set).
   const exportLink = h("a", {
@@ -192,31 +193,4 @@ export function createHeader(manifest, actions) {
     message,
   );
   return { element, update, setName: (/** @type {string} */ text) => (title.textContent = text) };
-}
-
-/**
- * Shows the contact sheet full size in a dialog; when it cannot load, asks the API why.
- * @param {Manifest} manifest
- */
-function openContactSheet(manifest) {
-  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("sheet-dialog"));
-  const img = /** @type {HTMLImageElement} */ (document.getElementById("sheet-image"));
-  const note = /** @type {HTMLElement} */ (document.getElementById("sheet-status"));
-  const link = /** @type {HTMLAnchorElement} */ (document.getElementById("sheet-open"));
-  const url = withToken(`/api/manifests/${manifest.id}/contact-sheet?v=${manifest.version}`);
-  note.textContent = "Loading the contact sheet…";
-  note.className = "muted";
-  img.onload = () => {
-    note.textContent = `${manifest.name}: ${img.naturalWidth} × ${img.naturalHeight} px`;
-  };
-  img.onerror = () => {
-    // An <img> cannot read the error body; ask the API for its message.
-    api(`/manifests/${manifest.id}/contact-sheet`).then(
-      () => (note.textContent = "The contact sheet could not be displayed."),
-      (error) => (note.textContent = errorText(error)),
-    ).finally(() => (note.className = "error-text"));
-  };
-  img.src = url;
-  link.href = url;
-  dialog.showModal();
 }

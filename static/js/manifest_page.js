@@ -1,32 +1,39 @@
 /**
- * A manifest's page (`#/manifests/<id>[/assets/<TAG>]`): header, uploads, live processing,
- * people and the asset grid, all kept current from the WebSocket topic `manifest:<id>`.
+ * A manifest's page (`#/manifests/<id>[/assets/<TAG>][?filters]`): header, uploads, live
+ * processing, people, and the assets as a filtered, paged grid with one detail panel, all
+ * kept current from the WebSocket topic `manifest:<id>`. The filters and the asset shown
+ * live in the address, so a reload or a shared link shows the same thing.
  *
  * @module
  */
 import { api } from "./api.js";
-import { assetGrid, focusCard } from "./asset_grid.js";
+import { createAssetBrowser } from "./asset_browser.js";
+import { createAssetDetail } from "./asset_detail.js";
+import { queryFrom, queryParams } from "./asset_query.js";
 import { errorText, h, replace, toast } from "./dom.js";
-import { identitiesPanel, identityLabels } from "./identities.js";
 import { live } from "./live.js";
 import { createHeader } from "./manifest_header.js";
 import { MANIFEST_COUNTERS, MANIFEST_STEPS } from "./manifest_steps.js";
+import { createPeople, identityLabels } from "./people.js";
 import { ProgressPanel } from "./progress_panel.js";
 import { createUploader } from "./uploader.js";
+import { loadVocabulary } from "./vocabulary.js";
 
 /**
  * @typedef {import("./api.js").Asset} Asset
+ * @typedef {import("./api.js").Identity} Identity
  * @typedef {import("./api.js").ManifestDetail} ManifestDetail
+ * @typedef {import("./asset_query.js").Query} Query
  */
 
-/** Grid redraws while crops stream in are batched to at most one per this many ms. */
+/** Redraws while crops stream in are batched to at most one per this many ms. */
 const REDRAW_MS = 300;
 
 /**
  * Renders the page into `root`.
  * @param {HTMLElement} root
- * @param {{ id: string, tag?: string }} params
- * @returns {{ cleanup: () => void, update: (params: { id: string, tag?: string }) => void }}
+ * @param {import("./app.js").PageParams} params the id, the asset's tag and the filters
+ * @returns {{ cleanup: () => void, update: (params: import("./app.js").PageParams) => void }}
  */
 export function renderManifestPage(root, params) {
   const id = params.id;
@@ -37,12 +44,12 @@ export function renderManifestPage(root, params) {
   let manifest = null;
   /** @type {Asset[]} */
   let assets = [];
-  /** @type {import("./api.js").Identity[]} */
+  /** @type {Map<string, Asset>} */
+  let byId = new Map();
+  /** @type {Identity[]} */
   let identities = [];
-  /** @type {Map<string, { text: string, isError?: boolean, busy?: boolean }>} */
-  const notes = new Map();
-  /** Outcome of the last change to the people, shown above them. */
-  const peopleNote = { text: "", isError: false };
+  /** @type {Map<string, string>} */
+  let labels = new Map();
   let disposed = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let redrawTimer;
@@ -58,14 +65,12 @@ export function renderManifestPage(root, params) {
       "counters appear here as they run.",
   });
   const liveNote = h("p", { class: "error-text small", role: "alert", hidden: true });
-  const peopleSlot = h("div");
-  const gridSlot = h("div", { "aria-live": "off" });
   const uploader = createUploader({
     manifestId: id,
     onUploaded: (created) => {
       // Uploads go on after the page is left; their timers must not outlive it.
       if (disposed) return;
-      assets.push(...created);
+      for (const asset of created) upsert(asset);
       const loaded = /** @type {ManifestDetail} */ (manifest);
       loaded.asset_count += created.length;
       header?.update(loaded, panel.active);
@@ -78,7 +83,72 @@ export function renderManifestPage(root, params) {
   let lastLock = false;
 
   const locked = () =>
-    /** @type {ManifestDetail} */ (manifest).status === "PROCESSING" || panel.active;
+    /** @type {ManifestDetail} */ (manifest)?.status === "PROCESSING" || panel.active;
+
+  const people = createPeople({
+    manifestId: id,
+    locked,
+    onChanged: () => reload(),
+    onShowPerson: (identityId) => showPerson(identityId),
+  });
+  const browser = createAssetBrowser({
+    manifestId: id,
+    query: queryFrom(params),
+    locked,
+    onOpen: (asset) => detail.show(asset),
+    onQuery: () => writeAddress(),
+    onAssets: (result) => {
+      for (const asset of result.items) upsert(asset);
+      if (result.deleted_ids.length > 0) {
+        const gone = new Set(result.deleted_ids);
+        assets = assets.filter((a) => !gone.has(a.id));
+        // Deleting faces changes people's counts: the server has recounted them.
+        reload();
+      }
+      draw();
+    },
+    onPeople: () => reload(),
+  });
+  const detail = createAssetDetail({
+    asset: (assetId) => byId.get(assetId),
+    all: () => assets,
+    order: () => browser.order(),
+    identities: () => identities,
+    labels: () => labels,
+    locked,
+    onSaved: (saved, retagged) => {
+      upsert(saved);
+      // A new type brings a new tag: show it on the tile.
+      if (retagged) draw();
+      else redraw();
+    },
+    onDeleted: (assetId) => {
+      assets = assets.filter((a) => a.id !== assetId && a.source_asset_id !== assetId);
+      byId = new Map(assets.map((a) => [a.id, a]));
+      draw();
+      reload();
+    },
+    onChanged: () => reload(),
+    onShow: () => writeAddress(),
+    onShowPerson: (identityId) => showPerson(identityId),
+  });
+
+  /** The address says which filters are set and which asset is open; no history entry. */
+  function writeAddress() {
+    if (disposed) return;
+    const shown = detail.current();
+    const search = queryParams(browser.query()).toString();
+    const path = `#/manifests/${id}` +
+      (shown ? `/assets/${encodeURIComponent(shown.manifest_tag ?? shown.id)}` : "");
+    const hash = search ? `${path}?${search}` : path;
+    if (location.hash !== hash) history.replaceState(history.state, "", hash);
+  }
+
+  /** @param {string} identityId */
+  function showPerson(identityId) {
+    browser.setQuery({ person: identityId });
+    document.getElementById("assets-title")?.scrollIntoView({ block: "start" });
+  }
 
   /**
    * Loads everything again (coalesced: one request in flight, one more after it at most).
@@ -90,10 +160,11 @@ export function renderManifestPage(root, params) {
       return loading;
     }
     const request = /** @type {Promise<ManifestDetail>} */ (api(`/manifests/${id}`));
-    loading = request.then((detail) => {
+    // The header's categories and the lists of types come from the API's description.
+    loading = Promise.all([request, loadVocabulary()]).then(([loaded]) => {
       if (disposed) return;
-      ({ assets, identities } = detail);
-      manifest = detail;
+      ({ assets, identities } = loaded);
+      manifest = loaded;
       if (!header) firstRender();
       applyLocks();
       draw();
@@ -149,65 +220,27 @@ export function renderManifestPage(root, params) {
       root,
       header.element,
       h("div", { class: "two-col" }, uploader.element, h("div", null, panel.element, liveNote)),
-      peopleSlot,
+      people.element,
       h(
         "section",
-        { class: "assets-section", "aria-labelledby": "assets-title" },
-        h("h2", { id: "assets-title" }, "Assets by photo"),
-        gridSlot,
+        { class: "panel assets-section", "aria-labelledby": "assets-title" },
+        h("h2", { id: "assets-title" }, "Assets"),
+        browser.element,
       ),
     );
     panel.render();
   }
 
-  /** Redraws people and grid, keeping the focused control (and what was typed in it). */
+  /** Redraws people, grid and the open panel from the data as it is now. */
   function draw() {
     clearTimeout(redrawTimer);
     redrawTimer = undefined;
     if (!manifest) return;
-    const focused = /** @type {HTMLInputElement | null} */ (document.activeElement);
-    const key = focused?.dataset?.focusKey;
-    const value = focused?.value;
-    const labels = identityLabels(identities);
-    const isLocked = locked();
-    replace(
-      peopleSlot,
-      identitiesPanel({
-        identities,
-        assets,
-        locked: isLocked,
-        note: peopleNote,
-        onChanged: () => reload(),
-      }),
-    );
-    replace(
-      gridSlot,
-      assetGrid(assets, {
-        locked: isLocked,
-        identityLabel: (identityId) => labels.get(identityId) ?? null,
-        onSaved: (saved, retagged) => {
-          upsert(saved);
-          // A new type brings a new tag: show it (draw keeps the focused control as it was).
-          if (retagged) draw();
-        },
-        onReprocess: reprocess,
-        notes,
-      }),
-    );
-    if (key) {
-      const again = /** @type {HTMLInputElement | null} */ (
-        root.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)
-      );
-      if (again) {
-        if (value !== undefined && again.value !== value) {
-          again.value = value;
-          // A choice that no longer exists (a person merged away) must not leave a blank list.
-          const list = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ (again));
-          if (again.tagName === "SELECT" && list.selectedIndex < 0) list.selectedIndex = 0;
-        }
-        again.focus({ preventScroll: true });
-      }
-    }
+    byId = new Map(assets.map((a) => [a.id, a]));
+    labels = identityLabels(identities);
+    people.update(identities, assets);
+    browser.setData(assets, labels);
+    detail.refresh();
   }
 
   function redraw() {
@@ -230,26 +263,6 @@ export function renderManifestPage(root, params) {
     );
     lastLock = now;
     return now;
-  }
-
-  /** @param {Asset} asset */
-  async function reprocess(asset) {
-    const label = asset.manifest_tag ?? asset.name;
-    notes.set(asset.id, { text: "Reprocessing…", busy: true });
-    draw();
-    try {
-      const result = /** @type {Asset | import("./api.js").ReprocessQueued} */ (
-        await api(`/assets/${asset.id}/reprocess`, { method: "POST" })
-      );
-      // 200 is the updated asset; 202 means the job waits for a worker: progress shows it.
-      const done = result && "manifest_id" in result;
-      if (done) upsert(result);
-      notes.set(asset.id, { text: done ? "Reprocessed" : "Queued; see Processing above" });
-      toast(done ? `${label} was reprocessed.` : `${label} is queued for reprocessing.`);
-    } catch (error) {
-      notes.set(asset.id, { text: errorText(error), isError: true });
-    }
-    if (!disposed) await reload();
   }
 
   /** @param {import("./live.js").Frame} frame */
@@ -277,7 +290,7 @@ export function renderManifestPage(root, params) {
     } else if (frame.type === "step" && shown && manifest.status !== "PROCESSING") {
       manifest.status = "PROCESSING"; // A job started elsewhere (another tab, the API).
     }
-    // Cards and people are redrawn only when editing becomes possible or impossible.
+    // Controls are redrawn only when editing becomes possible or impossible.
     const before = lastLock;
     if (applyLocks() !== before) draw();
   }
@@ -286,15 +299,17 @@ export function renderManifestPage(root, params) {
   /** The asset the address names now (it may change before the first load ends). */
   let wantedTag = params.tag;
   reload().then(() => {
-    if (wantedTag && manifest && !disposed) focusTag(wantedTag);
+    if (wantedTag && manifest && !disposed) openTag(wantedTag);
   });
 
-  /** @param {string} tag */
-  function focusTag(tag) {
-    const asset = assets.find((a) => a.manifest_tag === tag);
-    if (!asset || !focusCard(asset.id)) {
-      toast(`No asset is tagged ${tag} in this manifest.`, "error");
-    }
+  /**
+   * Opens the detail panel on the asset tagged `tag` (or with that id).
+   * @param {string} tag
+   */
+  function openTag(tag) {
+    const asset = assets.find((a) => a.manifest_tag === tag) ?? byId.get(tag);
+    if (asset) detail.show(asset);
+    else toast(`No asset is tagged ${tag} in this manifest.`, "error");
   }
 
   return {
@@ -302,11 +317,17 @@ export function renderManifestPage(root, params) {
       disposed = true;
       unsubscribe();
       panel.dispose();
+      detail.dispose();
       clearTimeout(redrawTimer);
     },
     update(next) {
       wantedTag = next.tag;
-      if (next.tag && manifest) focusTag(next.tag);
+      const query = queryFrom(next);
+      if (queryParams(query).toString() !== queryParams(browser.query()).toString()) {
+        browser.setQuery(query);
+      }
+      if (next.tag && manifest) openTag(next.tag);
+      else if (!next.tag) detail.close();
     },
   };
 }

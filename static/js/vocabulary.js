@@ -18,12 +18,20 @@ export const ASSET_TYPES = [];
 /** Manifest categories, filled by {@link loadVocabulary}. @type {string[]} */
 export const CATEGORIES = [];
 
+/** @type {Promise<void> | null} */
+let loading = null;
+
 /**
- * Fetches the OpenAPI document (it needs no token) and fills the lists. Call once before the
- * first page is drawn.
+ * Fetches the OpenAPI document (it needs no token) once and fills the lists; every call
+ * returns that one load. Pages that offer the lists await it before drawing them.
  * @returns {Promise<void>}
  */
-export async function loadVocabulary() {
+export function loadVocabulary() {
+  loading ??= fetchVocabulary();
+  return loading;
+}
+
+async function fetchVocabulary() {
   const response = await fetch("/openapi.json");
   if (!response.ok) throw new Error(`The API description could not be read (${response.status}).`);
   const schemas = /** @type {OpenApi} */ (await response.json()).components?.schemas ?? {};

@@ -1,5 +1,5 @@
 /**
- * Routes under `/api/assets`.
+ * Routes under `/api/assets`, and bulk changes to a manifest's assets.
  *
  * @module
  */
@@ -7,6 +7,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { imageResponse } from "./image_response.ts";
 import {
   Asset,
+  AssetBulk,
+  AssetBulkResult,
   AssetUpdate,
   AssetUsage,
   ForceQuery,
@@ -35,6 +37,7 @@ import {
   readThumbnail,
   updateAsset,
 } from "../../registry/assets.ts";
+import { bulkAssets } from "../../registry/bulk_assets.ts";
 import { uploadToAsset } from "../../registry/uploads.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { assetUsage } from "../../registry/usage.ts";
@@ -98,6 +101,25 @@ const usage = createRoute({
   responses: { 200: json(AssetUsage, "Where the asset is used"), ...errors(401, 404) },
 });
 
+const bulk = createRoute({
+  method: "post",
+  path: "/manifests/{id}/assets/bulk",
+  operationId: "bulkAssets",
+  tags: ["assets"],
+  summary: "Change the type of, or delete, many assets at once, all or nothing",
+  description: "One transaction: unknown ids (422 `assets_not_found`) or ids of another " +
+    "manifest (422 `assets_in_other_manifest`) change nothing and are listed in " +
+    "`details.ids`. A new type gives each asset a new tag, numbered in the order named. Like " +
+    "one asset's change, retyping or deleting an asset a stored storyboard uses is refused " +
+    "(409 `asset_in_use`, naming the first one) unless `force=true`.",
+  request: { params: IdParam, query: ForceQuery, body: jsonBody(AssetBulk) },
+  responses: {
+    200: json(AssetBulkResult, "What was changed or deleted"),
+    ...errors(400, 401, 404, 413, 415, 422),
+    409: CHANGE_CONFLICT,
+  },
+});
+
 const upload = createRoute({
   method: "post",
   path: "/assets/{id}/upload",
@@ -142,7 +164,7 @@ const thumbnail = createRoute({
   },
 });
 
-/** Asset read, change, delete, usage, upload and image routes. */
+/** Asset read, change, delete, bulk, usage, upload and image routes. */
 export function assetRoutes(deps: RegistryDeps): RouteGroup {
   const app = routeGroup();
   // The multipart body is read by hand, so its schema is not reached through a route.
@@ -162,6 +184,12 @@ export function assetRoutes(deps: RegistryDeps): RouteGroup {
     const { force } = c.req.valid("query");
     await deleteAsset(deps, c.req.valid("param").id, { force });
     return c.body(null, 204);
+  });
+
+  app.openapi(bulk, async (c) => {
+    const { force } = c.req.valid("query");
+    const result = await bulkAssets(deps, c.req.valid("param").id, c.req.valid("json"), { force });
+    return c.json({ items: result.items.map(assetToJson), deleted_ids: result.deleted_ids }, 200);
   });
 
   app.openapi(usage, async (c) => {

@@ -9,11 +9,14 @@
  * @module
  */
 import { capitalise } from "../../text.ts";
+import { log } from "../../log.ts";
 import type { Transaction } from "kysely";
 import type { AssetRow, Database } from "../../db/tables.ts";
 import { now } from "../../db/timestamp.ts";
 import { touchManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
+import { DEFAULT_THUMBNAIL_SIZE } from "../../engine/image_service.ts";
+import { thumbnailBlobKey } from "../../registry/blob_refs.ts";
 import { contentKey } from "../../storage/blob_store.ts";
 import { sha256Hex } from "../../storage/sha256.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
@@ -47,17 +50,21 @@ export async function runDetection(ctx: StepContext): Promise<void> {
     uploads_processed: uploads.length - pending.length,
     crops_total: assets.filter((asset) => asset.source === "extracted").length,
   });
+  // Crops' thumbnails are queued on the pool while the lanes go on with the next uploads,
+  // and waited for once at the end.
+  const thumbnails: Promise<void>[] = [];
   // One upload per worker at a time: each holds a worker for its whole analysis.
   await inLanes(pending, ctx.pool.stats().size, async (upload) => {
     await ctx.control.checkpoint();
     const existing = assets.filter((asset) =>
       asset.source === "extracted" && roots.get(asset.id)?.id === upload.id
     );
-    const created = await detectUpload(ctx, upload, existing);
+    const created = await detectUpload(ctx, upload, existing, thumbnails);
     ctx.progress.add("uploads_processed");
     ctx.progress.add("crops_total", created.length);
     for (const row of created) await ctx.progress.asset(assetToJson(row), "created");
   });
+  await Promise.all(thumbnails);
 }
 
 /** Analyses one upload and writes its crops; returns the assets it created. */
@@ -65,6 +72,7 @@ async function detectUpload(
   ctx: StepContext,
   upload: AssetRow,
   existing: readonly AssetRow[],
+  thumbnails: Promise<void>[],
 ): Promise<AssetRow[]> {
   const bytes = await ctx.blobs.get(contentKey(upload.image_key!));
   if (!bytes) throw new Error(`The image of asset ${upload.id} is missing from storage.`);
@@ -74,6 +82,7 @@ async function detectUpload(
     const source = cropSource(analysis, crop);
     const key = await sha256Hex(source.crop!.bytes);
     await ctx.blobs.put(contentKey(key), source.crop!.bytes);
+    thumbnails.push(makeThumbnail(ctx, key, source.crop!.bytes));
     return { key, mime: source.crop!.mime, box: source.crop!.box };
   }));
   const faces = plan.filter((crop) => crop.role === "face");
@@ -131,6 +140,29 @@ async function detectUpload(
     if (created.length > 0) await touchManifest(trx, upload.manifest_id);
     return created;
   });
+}
+
+/**
+ * The crop's 256 px thumbnail, made now as uploads' are at upload time: the dashboard's tiles
+ * show it (a page of tiles would otherwise wait for dozens of thumbnails made on first view)
+ * and the final contact sheet draws its cells from it instead of decoding the crop. It is a
+ * cache: when it cannot be made, the thumbnail route makes it on first request, so a failure
+ * is logged and never fails (or outlives unhandled) the job.
+ */
+async function makeThumbnail(ctx: StepContext, key: string, bytes: Uint8Array): Promise<void> {
+  const thumbKey = thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE);
+  try {
+    if (await ctx.blobs.has(thumbKey)) return;
+    const copy = bytes.slice(); // Transferred to the worker; the caller keeps its own.
+    const thumbnail = await ctx.pool.run(
+      "image.thumbnail",
+      { bytes: copy, size: DEFAULT_THUMBNAIL_SIZE },
+      [copy.buffer],
+    );
+    await ctx.blobs.put(thumbKey, thumbnail);
+  } catch (error) {
+    log.warn("A crop's thumbnail was not made; it will be on first request.", { key, error });
+  }
 }
 
 async function markUploadDetected(
