@@ -14,6 +14,8 @@
  *   the HTTP API), with API latency, event-loop lag and memory during each job, and the
  *   120-photo job repeated to show whether memory settles (scripts/bench/scale.ts);
  * - `websocketFanout`: latency from an event to its receipt by many subscribed clients;
+ * - `dashboard`: the manifest page of a 90-photo manifest in headless Chromium — time to the
+ *   first tile image and to network idle, cold and warm (scripts/bench/dashboard.ts);
  * - `clustering`: face clustering alone on 1000, 4000 and 10 000 synthetic faces
  *   (scripts/bench/clustering.ts).
  *
@@ -41,6 +43,7 @@ const SECTIONS = [
   "manifesting",
   "scale",
   "websocketFanout",
+  "dashboard",
   "clustering",
 ] as const;
 type Section = typeof SECTIONS[number];
@@ -262,6 +265,14 @@ if (wanted("models")) {
     };
   }
   report.models = models;
+}
+
+if (wanted("dashboard")) {
+  const { benchDashboard } = await import("./bench/dashboard.ts");
+  report.dashboard = await benchDashboard({
+    runs: 5,
+    progress: (message) => progress(`dashboard: ${message}`),
+  });
 }
 
 // Its own child processes, so last: nothing else competes with them for the CPU.

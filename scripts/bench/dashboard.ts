@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { benchDataDir } from "./data_dir.ts";
 import { parseArgs } from "node:util";
 import type { Browser } from "playwright-core";
 import { loadConfig } from "../../src/config.ts";
@@ -81,7 +82,7 @@ export async function benchDashboard(
 ): Promise<DashboardBenchResult> {
   const runs = Math.max(2, options.runs ?? 5);
   const say = options.progress ?? (() => {});
-  const dataDir = await Deno.makeTempDir({ prefix: "manifest-studio-bench-dashboard-" });
+  const dataDir = await benchDataDir("dashboard-");
   const server = await startServer(loadConfig({
     PORT: "0",
     DATA_DIR: dataDir,
@@ -89,9 +90,14 @@ export async function benchDashboard(
     ...(options.workers && { WORKERS: String(options.workers) }),
   }));
   let browser: Browser | null = null;
+  let tmp: string | null = null;
   try {
     say("building the manifest (six photos processed, then copied)");
     const big = await bigManifest(server, { copies: options.copies ?? 15, name: "Bench cast" });
+    // Playwright puts Chromium's profile under the temporary folder; the bench may write
+    // under .cache only, so that is where the temporary folder goes.
+    tmp = await benchDataDir("chromium-");
+    Deno.env.set("TMPDIR", tmp);
     browser = await launchChromium();
     const loads: PageLoad[] = [];
     for (let run = 0; run < runs; run++) {
@@ -115,6 +121,7 @@ export async function benchDashboard(
     await browser?.close();
     await server.close();
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    if (tmp) await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }
 
