@@ -81,6 +81,13 @@ export function isLoopbackAddress(host: string): boolean {
   return bare === "::1" || bare === "0:0:0:0:0:0:0:1";
 }
 
+/**
+ * The most cells a contact sheet page may hold: JPEG's 65,535 px height limit at four 256 px
+ * columns (`MAX_CONTACT_SHEET_CELLS` in src/imaging/contact_sheet.ts, which a test ties to
+ * this number; the configuration sits below the imaging code and cannot import it).
+ */
+export const MAX_CONTACT_SHEET_PAGE_SIZE = 828;
+
 /** The environment variables the service reads, with their defaults. */
 export const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -114,6 +121,7 @@ export const EnvSchema = z.object({
   STORYBOARD_TIMEOUT_MS: blankIsUnset(intFrom(1, 1_800_000).default(300_000)),
   JOB_CONCURRENCY: blankIsUnset(intFrom(1, 16).default(2)),
   MAX_CROPS_PER_IMAGE: blankIsUnset(intFrom(1, 200).default(24)),
+  CONTACT_SHEET_PAGE_SIZE: blankIsUnset(intFrom(1, MAX_CONTACT_SHEET_PAGE_SIZE).default(48)),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -156,6 +164,8 @@ export interface Config {
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image. */
   readonly maxCropsPerImage: number;
+  /** Cells per contact sheet page; pages are numbered on from one another. */
+  readonly contactSheetPageSize: number;
 }
 
 /** Raised when an environment variable has an unusable value. */
@@ -216,5 +226,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     storyboardTimeoutMs: e.STORYBOARD_TIMEOUT_MS,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
+    contactSheetPageSize: e.CONTACT_SHEET_PAGE_SIZE,
   });
 }

@@ -4,11 +4,12 @@
  */
 import assert from "node:assert/strict";
 import type { z } from "zod";
+import type { ContactSheetPageView } from "../registry/contact_sheets.ts";
 import type { AssetView, IdentityView, ManifestView } from "../registry/serialize.ts";
 import type { ProjectView } from "../storyboard/projects.ts";
 import type { StoredStoryboard } from "../storyboard/storage.ts";
 import type { Project, Storyboard } from "./project_schemas.ts";
-import type { Asset, Identity, Manifest } from "./schemas.ts";
+import type { Asset, ContactSheetPage, Identity, Manifest } from "./schemas.ts";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
@@ -17,9 +18,11 @@ const asset: Same<z.infer<typeof Asset>, AssetView> = true;
 const identity: Same<z.infer<typeof Identity>, IdentityView> = true;
 const project: Same<z.infer<typeof Project>, ProjectView> = true;
 const storyboard: Same<z.infer<typeof Storyboard>, StoredStoryboard> = true;
+const sheetPage: Same<z.infer<typeof ContactSheetPage>, ContactSheetPageView> = true;
 
 Deno.test("response schemas and registry views have the same fields and types", () => {
-  assert.deepEqual([manifest, asset, identity, project, storyboard], [
+  assert.deepEqual([manifest, asset, identity, project, storyboard, sheetPage], [
+    true,
     true,
     true,
     true,

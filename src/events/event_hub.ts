@@ -39,11 +39,19 @@ export class EventHub {
    * Records `frame` and delivers it to the topic's listeners. Emits are serialised, so
    * listeners see `seq` strictly increasing even when many jobs emit at once.
    */
-  /** Says a job ended: a `done` frame with its status, error and totals (docs/websocket.md). */
+  /**
+   * Says a job ended: a `done` frame with its status, error, totals and, when there are,
+   * warnings (docs/websocket.md).
+   */
   emitDone(
     topic: Topic,
     jobId: string,
-    outcome: { status: "complete" | "error" | "cancelled"; error: string | null; totals: object },
+    outcome: {
+      status: "complete" | "error" | "cancelled";
+      error: string | null;
+      totals: object;
+      warnings?: readonly string[];
+    },
   ): Promise<Frame> {
     return this.emit({ topic, type: "done", jobId, payload: { ...outcome } });
   }

@@ -99,7 +99,11 @@ export function thumbnailOf(bytes: Uint8Array, size: number): Uint8Array {
   return withDecoded(bytes, (image) => encodeThumbnail(image, size), settings);
 }
 
-function encodeThumbnail(image: IMagickImage, size: number): Uint8Array {
+/**
+ * A JPEG thumbnail, longer side `size`, of an image already decoded and upright (the image is
+ * left as it was): how uploads and crops get theirs without decoding anything again.
+ */
+export function encodeThumbnail(image: IMagickImage, size: number): Uint8Array {
   return image.clone((copy) => {
     copy.thumbnail(size, size);
     flattenAlpha(copy);

@@ -15,6 +15,8 @@ import { now } from "../../db/timestamp.ts";
 import { touchManifest } from "../../registry/manifests.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { contentKey } from "../../storage/blob_store.ts";
+import { DEFAULT_THUMBNAIL_SIZE } from "../../engine/image_service.ts";
+import { thumbnailBlobKey } from "../../registry/blob_refs.ts";
 import { sha256Hex } from "../../storage/sha256.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
 import { analyzeImage } from "../../engine/vision_client.ts";
@@ -68,12 +70,19 @@ async function detectUpload(
 ): Promise<AssetRow[]> {
   const bytes = await ctx.blobs.get(contentKey(upload.image_key!));
   if (!bytes) throw new Error(`The image of asset ${upload.id} is missing from storage.`);
-  const analysis = await analyzeImage(ctx.pool, bytes, { embeddings: true, crops: true });
+  const analysis = await analyzeImage(ctx.pool, bytes, {
+    embeddings: true,
+    crops: true,
+    thumbnailSize: DEFAULT_THUMBNAIL_SIZE,
+  });
   const plan = planCrops(analysis, analysis.faces, analysis.objects, ctx.cropPlan);
   const images = await Promise.all(plan.map(async (crop) => {
     const source = cropSource(analysis, crop);
     const key = await sha256Hex(source.crop!.bytes);
     await ctx.blobs.put(contentKey(key), source.crop!.bytes);
+    // Stored with the crop, like an upload's: the contact sheet is drawn from these alone.
+    const thumbnail = source.crop!.thumbnail;
+    if (thumbnail) await ctx.blobs.put(thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE), thumbnail);
     return { key, mime: source.crop!.mime, box: source.crop!.box };
   }));
   const faces = plan.filter((crop) => crop.role === "face");
