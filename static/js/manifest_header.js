@@ -1,13 +1,13 @@
 /**
  * The top of a manifest's page: its name, description and category edited in place (saved
- * while typing), its status, and the actions (process, cancel, contact sheet, use in a
- * project).
+ * while typing), its status (and a contact sheet that could not be drawn), and the actions
+ * (process, cancel, contact sheet pages, use in a project).
  *
  * @module
  */
 import { api } from "./api.js";
-import { withToken } from "./auth.js";
 import { autosave } from "./autosave.js";
+import { openContactSheet } from "./contact_sheet.js";
 import { errorText, h, replace, statusBadge } from "./dom.js";
 import { CATEGORIES } from "./vocabulary.js";
 
@@ -132,6 +132,10 @@ export function createHeader(manifest, actions) {
       h("span", null, `${m.asset_count} ${m.asset_count === 1 ? "asset" : "assets"}`),
       h("span", { class: "muted" }, `version ${m.version}`),
       m.status === "ERROR" && m.error ? h("span", { class: "error-text" }, m.error) : null,
+      // A sheet that could not be drawn does not stop the manifest from being READY.
+      m.contact_sheet_error
+        ? h("span", { class: "note", role: "status" }, m.contact_sheet_error)
+        : null,
     );
   }
   update(manifest, false);
@@ -174,31 +178,4 @@ export function createHeader(manifest, actions) {
     message,
   );
   return { element, update, setName: (/** @type {string} */ text) => (title.textContent = text) };
-}
-
-/**
- * Shows the contact sheet full size in a dialog; when it cannot load, asks the API why.
- * @param {Manifest} manifest
- */
-function openContactSheet(manifest) {
-  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("sheet-dialog"));
-  const img = /** @type {HTMLImageElement} */ (document.getElementById("sheet-image"));
-  const note = /** @type {HTMLElement} */ (document.getElementById("sheet-status"));
-  const link = /** @type {HTMLAnchorElement} */ (document.getElementById("sheet-open"));
-  const url = withToken(`/api/manifests/${manifest.id}/contact-sheet?v=${manifest.version}`);
-  note.textContent = "Loading the contact sheet…";
-  note.className = "muted";
-  img.onload = () => {
-    note.textContent = `${manifest.name}: ${img.naturalWidth} × ${img.naturalHeight} px`;
-  };
-  img.onerror = () => {
-    // An <img> cannot read the error body; ask the API for its message.
-    api(`/manifests/${manifest.id}/contact-sheet`).then(
-      () => (note.textContent = "The contact sheet could not be displayed."),
-      (error) => (note.textContent = errorText(error)),
-    ).finally(() => (note.className = "error-text"));
-  };
-  img.src = url;
-  link.href = url;
-  dialog.showModal();
 }
