@@ -68,6 +68,7 @@ export function createHeader(manifest, actions) {
 
   const status = h("p", { class: "row wrap meta" });
   const message = h("p", { class: "error-text", role: "alert", hidden: true });
+  const sheetWarning = h("p", { class: "note sheet-warning", role: "status", hidden: true });
   const processButton = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button",
     class: "primary",
@@ -132,11 +133,10 @@ export function createHeader(manifest, actions) {
       h("span", null, `${m.asset_count} ${m.asset_count === 1 ? "asset" : "assets"}`),
       h("span", { class: "muted" }, `version ${m.version}`),
       m.status === "ERROR" && m.error ? h("span", { class: "error-text" }, m.error) : null,
-      // A sheet that could not be drawn does not stop the manifest from being READY.
-      m.contact_sheet_error
-        ? h("span", { class: "note", role: "status" }, m.contact_sheet_error)
-        : null,
     );
+    // A sheet that could not be drawn does not stop the manifest from being READY.
+    sheetWarning.textContent = m.contact_sheet_error ?? "";
+    sheetWarning.hidden = !m.contact_sheet_error;
   }
   update(manifest, false);
 
@@ -175,6 +175,7 @@ export function createHeader(manifest, actions) {
       ),
     ),
     h("div", { class: "row wrap actions" }, processButton, cancelButton, sheetButton, projectLink),
+    sheetWarning,
     message,
   );
   return { element, update, setName: (/** @type {string} */ text) => (title.textContent = text) };
