@@ -65,22 +65,28 @@ export async function readContactSheetPage(
   const manifest = await getManifest(deps.db, manifestId);
   const row = await deps.db.selectFrom("contact_sheets").selectAll()
     .where("manifest_id", "=", manifestId).where("page", "=", page).executeTakeFirst();
-  const bytes = row ? await deps.blobs.get(row.blob_key) : null;
-  if (row && bytes) return { bytes, etag: row.blob_key.split("/").pop()! };
+  if (row) {
+    const bytes = await deps.blobs.get(row.blob_key);
+    if (bytes) return { bytes, etag: row.blob_key.split("/").pop()! };
+    // The row was just replaced by a run that released its blob, or the file was lost.
+    throw new AppError(
+      "not_found",
+      `Page ${page} of manifest ${manifestId}'s contact sheet is missing from storage: ask ` +
+        `again, or process the manifest (POST /api/manifests/${manifestId}/process) to draw it.`,
+      { code: "contact_sheet_not_found", details: { page } },
+    );
+  }
   const { count } = await deps.db.selectFrom("contact_sheets")
     .select((eb) => eb.fn.countAll<number>().as("count"))
     .where("manifest_id", "=", manifestId).executeTakeFirstOrThrow();
   const pages = Number(count);
-  if (pages === 0 || (row && !bytes)) {
-    const why = manifest.contact_sheet_error
-      ? `its last run could not draw it (${manifest.contact_sheet_error})`
-      : "it was never processed";
-    throw new AppError(
-      "not_found",
-      `Manifest ${manifestId} has no contact sheet yet: ${why}. Process it with ` +
-        `POST /api/manifests/${manifestId}/process.`,
-      { code: "contact_sheet_not_found" },
-    );
+  if (pages === 0) {
+    // The last run's warning already says what happened and what to do.
+    const message = manifest.contact_sheet_error
+      ? `Manifest ${manifestId} has no contact sheet yet. ${manifest.contact_sheet_error}`
+      : `Manifest ${manifestId} has no contact sheet yet: process it with ` +
+        `POST /api/manifests/${manifestId}/process.`;
+    throw new AppError("not_found", message, { code: "contact_sheet_not_found" });
   }
   throw new AppError(
     "not_found",
