@@ -84,6 +84,13 @@ export function isLoopbackAddress(host: string): boolean {
 /** S3's rule for bucket names that also work in path-style URLs. */
 const S3_BUCKET_NAME = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
 
+/**
+ * The most cells a contact sheet page may hold: JPEG's 65,535 px height limit at four 256 px
+ * columns (`MAX_CONTACT_SHEET_CELLS` in src/imaging/contact_sheet.ts, which a test ties to
+ * this number; the configuration sits below the imaging code and cannot import it).
+ */
+export const MAX_CONTACT_SHEET_PAGE_SIZE = 828;
+
 /** The environment variables the service reads, with their defaults. */
 export const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -140,6 +147,7 @@ export const EnvSchema = z.object({
       error: "Expected a region name such as us-east-1 or eu-west-1",
     }).optional(),
   ),
+  CONTACT_SHEET_PAGE_SIZE: blankIsUnset(intFrom(1, MAX_CONTACT_SHEET_PAGE_SIZE).default(48)),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -182,6 +190,8 @@ export interface Config {
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image. */
   readonly maxCropsPerImage: number;
+  /** Cells per contact sheet page; pages are numbered on from one another. */
+  readonly contactSheetPageSize: number;
   /** The S3-compatible bucket blobs live in; null keeps them under `DATA_DIR`. */
   readonly s3: S3Config | null;
 }
@@ -254,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     storyboardTimeoutMs: e.STORYBOARD_TIMEOUT_MS,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
+    contactSheetPageSize: e.CONTACT_SHEET_PAGE_SIZE,
     s3: s3From(e),
   });
 }

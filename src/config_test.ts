@@ -31,6 +31,7 @@ Deno.test("loadConfig({}) gives the documented offline defaults", () => {
   assert.equal(config.logLevel, "info");
   assert.equal(config.maxUploadBytes, 25 * 1024 * 1024);
   assert.equal(config.maxImagePixels, 50_000_000);
+  assert.equal(config.contactSheetPageSize, 48);
   assert.ok(Number.isInteger(config.workers) && config.workers >= 1, `workers ${config.workers}`);
 });
 
@@ -69,6 +70,7 @@ Deno.test("loadConfig parses every variable", () => {
     OBJECT_DETECTOR: "/models/yolo11n.onnx",
     JOB_CONCURRENCY: "3",
     MAX_CROPS_PER_IMAGE: "8",
+    CONTACT_SHEET_PAGE_SIZE: "12",
     STORYBOARD_TIMEOUT_MS: "90000",
     S3_ENDPOINT: "https://s3.eu-west-1.amazonaws.com/",
     S3_BUCKET: "studio-blobs",
@@ -101,6 +103,7 @@ Deno.test("loadConfig parses every variable", () => {
     storyboardTimeoutMs: 90_000,
     jobConcurrency: 3,
     maxCropsPerImage: 8,
+    contactSheetPageSize: 12,
     s3: {
       endpoint: "https://s3.eu-west-1.amazonaws.com",
       bucket: "studio-blobs",
@@ -149,6 +152,10 @@ Deno.test("loadConfig rejects other bad values, naming each variable", () => {
     ["MAX_IMAGE_PIXELS", "-5"],
     ["LOG_LEVEL", "verbose"],
     ["GEMINI_BASE_URL", "not a url"],
+    ["CONTACT_SHEET_PAGE_SIZE", "0"],
+    ["CONTACT_SHEET_PAGE_SIZE", "829"],
+    ["CONTACT_SHEET_PAGE_SIZE", "12.5"],
+    ["CONTACT_SHEET_PAGE_SIZE", "many"],
   ];
   for (const [name, value] of cases) {
     assert.match(configError({ [name]: value }).message, new RegExp(name), `${name}=${value}`);

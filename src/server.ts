@@ -100,6 +100,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     provider: reversePromptProvider(config, pool),
     faceMatchThreshold: config.faceMatchThreshold,
     cropPlan: { ...DEFAULT_CROP_PLAN, maxPerImage: config.maxCropsPerImage },
+    contactSheetPageSize: config.contactSheetPageSize,
   };
   const writer = storyboardWriter(config);
   const jobs = defineJobs([

@@ -149,6 +149,9 @@ Deno.test("dashboard: a manifest from upload to merged people, live through a re
       await t.step("the contact sheet opens full size", async () => {
         await page.getByRole("button", { name: "Contact sheet" }).click();
         await page.getByText(/Demo cast: \d+ × \d+ px/).waitFor(SLOW);
+        // Three photos fit on one page; the list names it with its cells.
+        const pages = page.locator("#sheet-pages");
+        await pages.getByRole("button", { name: /^Page 1 of 1 · cells 1–\d+$/ }).waitFor(SLOW);
         const width = await page.evaluate<number>(
           `document.querySelector("#sheet-image").naturalWidth`,
         );

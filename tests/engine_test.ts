@@ -22,7 +22,9 @@ import {
 type Asset = Record<string, any>;
 
 Deno.test("the six demo photos are manifested, live over a WebSocket, and a re-run changes nothing", async (t) => {
-  const server = await startTestServer({ WORKERS: "2" });
+  // One contact sheet page holds every asset here (over 48), as its size check below
+  // expects; pages are tested in contact_sheets_test.ts.
+  const server = await startTestServer({ WORKERS: "2", CONTACT_SHEET_PAGE_SIZE: "100" });
   try {
     const { manifestId, uploadIds } = await manifestWithPhotos(server, DEMO_FILES);
     const topic = `manifest:${manifestId}`;

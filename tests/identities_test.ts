@@ -272,6 +272,12 @@ Deno.test("identities: merge and move by hand, errors, 409 while processing, kep
     };
 
     await t.step("while the manifest is PROCESSING, merge and move answer 409", async () => {
+      // A run with nothing new to do ends within milliseconds (no contact sheet page changes),
+      // before the requests below: a new name gives it the sheet to draw again meanwhile.
+      const renamed = await server.json("PUT", `/api/manifests/${manifestId}`, {
+        name: "Identities (again)",
+      });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
       const started = await server.json("POST", `/api/manifests/${manifestId}/process`);
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const merge = await server.json("POST", `/api/identities/${C}/merge`, { into: B.id });

@@ -90,7 +90,13 @@ export const Manifest = z.object({
   category: z.enum(MANIFEST_CATEGORIES),
   tags: z.array(z.string()),
   status: z.enum(MANIFEST_STATUSES),
-  contact_sheet_url: z.string().nullable(),
+  contact_sheet_url: z.string().nullable().describe(
+    "Page 1 of the contact sheet; GET /manifests/{id}/contact-sheets lists every page",
+  ),
+  contact_sheet_error: z.string().nullable().describe(
+    "Why the last run could not draw the contact sheet, or some of its pages (a warning: " +
+      "the manifest is still READY); null when it is whole",
+  ),
   asset_count: z.number().int(),
   error: z.string().nullable(),
   version: z.number().int().describe("Incremented on every content change"),
@@ -384,6 +390,26 @@ export const JobListQuery = z.object({
   kind: z.enum(["process_manifest", "reprocess_asset", "storyboard"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+
+/** Query of `GET /manifests/{id}/contact-sheet`. */
+export const ContactSheetQuery = z.object({
+  // Spelled out for the document: a coerced number would read as nullable (see ManifestListQuery).
+  page: z.coerce.number().int().min(1).default(1)
+    .meta({ type: "integer", minimum: 1, default: 1, description: "Which page, from 1" }),
+});
+
+/** One page of a manifest's contact sheet. */
+export const ContactSheetPage = z.object({
+  page: z.number().int().describe("1, 2, …"),
+  url: z.string().describe("Where its JPEG is served"),
+  first_cell: z.number().int().describe("Number of its first cell; numbering runs across pages"),
+  last_cell: z.number().int().describe("Number of its last cell"),
+}).meta({ id: "ContactSheetPage" });
+
+/** The pages of a manifest's contact sheet. */
+export const ContactSheetPageList = z.object({
+  items: z.array(ContactSheetPage).describe("In page order; empty before the first run"),
+}).meta({ id: "ContactSheetPageList" });
 
 /** Body of `POST /assets/{id}/reprocess` when it must wait (202). */
 export const ReprocessQueued = z.object({

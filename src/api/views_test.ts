@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { z } from "zod";
+import type { ContactSheetPageView } from "../registry/contact_sheets.ts";
 import type { AssetView, IdentityView, ManifestView } from "../registry/serialize.ts";
 import type { ProjectView } from "../storyboard/projects.ts";
 import type { AssetUsageView } from "../registry/usage.ts";
@@ -16,7 +17,7 @@ import type {
   SceneSummary,
   Storyboard,
 } from "./project_schemas.ts";
-import type { Asset, AssetUsage, Identity, Manifest } from "./schemas.ts";
+import type { Asset, AssetUsage, ContactSheetPage, Identity, Manifest } from "./schemas.ts";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
@@ -31,7 +32,9 @@ type Read<F extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType
 const sceneManifest: Same<z.infer<typeof SceneManifest>, Read<typeof readSceneManifest>> = true;
 const sceneAudio: Same<z.infer<typeof SceneAudio>, Read<typeof readSceneAudio>> = true;
 
+const sheetPage: Same<z.infer<typeof ContactSheetPage>, ContactSheetPageView> = true;
+
 Deno.test("response schemas and registry views have the same fields and types", () => {
-  const all = [manifest, asset, identity, project, storyboard, usage, scene];
-  assert.deepEqual([...all, sceneManifest, sceneAudio], Array(9).fill(true));
+  const all = [manifest, asset, identity, project, storyboard, usage, scene, sheetPage];
+  assert.deepEqual([...all, sceneManifest, sceneAudio], Array(10).fill(true));
 });

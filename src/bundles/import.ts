@@ -16,7 +16,7 @@ import { AppError, invalid } from "../errors.ts";
 import { log } from "../log.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../engine/image_service.ts";
 import { sniffFormat } from "../imaging/format.ts";
-import { contactSheetUrl } from "../pipeline/steps/contact_sheet.ts";
+import { contactSheetUrl } from "../registry/contact_sheets.ts";
 import { inLanes } from "../pipeline/lanes.ts";
 import { releaseImages, thumbnailBlobKey } from "../registry/blob_refs.ts";
 import type { RegistryDeps } from "../registry/deps.ts";
@@ -184,6 +184,21 @@ async function insertRows(
     created_at: at,
     updated_at: at,
   }).returningAll().executeTakeFirstOrThrow();
+  if (sheetKey) {
+    // The bundle's first page, kept until the next processing draws the sheet again: the empty
+    // fingerprint never matches, so every page is redrawn from the imported thumbnails then.
+    const withImages = plan.assets.filter((asset) => asset.image !== null).length;
+    await trx.insertInto("contact_sheets").values({
+      manifest_id: manifestId,
+      page: 1,
+      first_cell: 1,
+      last_cell: withImages,
+      blob_key: sheetKey,
+      fingerprint: "",
+      created_at: at,
+      updated_at: at,
+    }).execute();
+  }
 
   // Identities first without their primary: assets and identities point at each other.
   const identityIds = new Map<string, string>();

@@ -10,6 +10,7 @@ const TABLES = [
   "assets",
   "identities",
   "tag_counters",
+  "contact_sheets",
   "jobs",
   "events",
   "projects",
@@ -78,6 +79,7 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
         "0002_job_params",
         "0003_prompt_tokens",
         "0004_job_serial_key",
+        "0005_contact_sheets",
       ]);
       assert.deepEqual(await migrateToLatest(db), []);
     } finally {
@@ -96,7 +98,7 @@ Deno.test("migrateToLatest applies once and is a no-op on every later start", as
   }
 });
 
-Deno.test("all ten tables exist", async () => {
+Deno.test("all eleven tables exist", async () => {
   await withMigratedDb(async (db) => {
     const { rows } = await sql<{ name: string }>`
       select name from sqlite_master where type = 'table'`.execute(db);
@@ -238,7 +240,11 @@ Deno.test("0004 keys existing jobs by their params' manifest_id, else their targ
     await insert("j2", "process_manifest", "m2", "{}");
     await insert("j3", "storyboard", "p1", '{"project_id":"p1","previous_status":"DRAFT"}');
 
-    assert.deepEqual(await migrateToLatest(db), ["0004_job_serial_key"]);
+    const migrated = await migrator.migrateTo("0004_job_serial_key");
+    assert.equal(migrated.error, undefined);
+    assert.deepEqual(migrated.results?.map((result) => result.migrationName), [
+      "0004_job_serial_key",
+    ]);
     const { rows } = await sql<{ id: string; serial_key: string; params: string }>`
       select id, serial_key, params from jobs order by id`.execute(db);
     assert.deepEqual(rows.map((row) => [row.id, row.serial_key]), [
@@ -267,6 +273,58 @@ Deno.test("0004 keys existing jobs by their params' manifest_id, else their targ
     const { rows: columns } = await sql<{ name: string }>`
       select name from pragma_table_info('jobs')`.execute(db);
     assert.ok(!columns.some((column) => column.name === "serial_key"));
+  } finally {
+    await db.destroy();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("0005 keeps a sheet drawn before pages as page 1, to be drawn again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "migrations_test_" });
+  const db = openDatabase(join(dir, "test.db"));
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider });
+    assert.equal((await migrator.migrateTo("0004_job_serial_key")).error, undefined);
+    await insertManifest(db, "m1");
+    await insertManifest(db, "m2");
+    await sql`update manifests set contact_sheet_key = 'sheets/m1/abc.jpg' where id = 'm1'`
+      .execute(db);
+    for (const [id, image] of [["a1", "k1"], ["a2", "k2"], ["a3", null]] as const) {
+      await insertAsset(db, id, "m1");
+      await sql`update assets set image_key = ${image} where id = ${id}`.execute(db);
+    }
+
+    assert.deepEqual(await migrateToLatest(db), ["0005_contact_sheets"]);
+    const { rows } = await sql<Record<string, unknown>>`
+      select manifest_id, page, first_cell, last_cell, blob_key, fingerprint
+      from contact_sheets`.execute(db);
+    assert.deepEqual(rows, [{
+      manifest_id: "m1",
+      page: 1,
+      first_cell: 1,
+      last_cell: 2,
+      blob_key: "sheets/m1/abc.jpg",
+      fingerprint: "",
+    }]);
+    const { rows: errors } = await sql<{ contact_sheet_error: string | null }>`
+      select contact_sheet_error from manifests`.execute(db);
+    assert.deepEqual(errors.map((row) => row.contact_sheet_error), [null, null]);
+
+    await assertConstraint(
+      () =>
+        sql`insert into contact_sheets (manifest_id, page, first_cell, last_cell, blob_key,
+          fingerprint, created_at, updated_at)
+          values ('m1', 1, 1, 2, 'sheets/m1/def.jpg', 'x', ${NOW}, ${NOW})`.execute(db),
+      /UNIQUE constraint failed: contact_sheets\.manifest_id, contact_sheets\.page/,
+    );
+    await sql`delete from manifests where id = 'm1'`.execute(db);
+    assert.equal(await count(db, "contact_sheets"), 0, "pages go with their manifest");
+
+    const down = await migrator.migrateDown();
+    assert.equal(down.error, undefined);
+    const { rows: columns } = await sql<{ name: string }>`
+      select name from pragma_table_info('manifests')`.execute(db);
+    assert.ok(!columns.some((column) => column.name === "contact_sheet_error"));
   } finally {
     await db.destroy();
     await Deno.remove(dir, { recursive: true });

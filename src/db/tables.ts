@@ -35,6 +35,8 @@ export interface ManifestsTable {
   contact_sheet_url: string | null;
   asset_count: Defaulted<number>;
   error: string | null;
+  /** Why the contact sheet (or some of its pages) could not be drawn; null when it is whole. */
+  contact_sheet_error: string | null;
   version: Defaulted<number>;
   created_at: string;
   updated_at: string;
@@ -123,6 +125,27 @@ export interface JobsTable {
   finished_at: string | null;
 }
 
+/**
+ * `contact_sheets`: one page of a manifest's contact sheet. Cells are numbered across pages
+ * (page 2 of 48-cell pages starts at 49); `fingerprint` hashes what the page shows, so a page
+ * whose cells did not change is not drawn again.
+ */
+export interface ContactSheetsTable {
+  manifest_id: string;
+  /** 1, 2, … */
+  page: number;
+  /** Number of the page's first cell (from 1). */
+  first_cell: number;
+  /** Number of its last cell; `first_cell - 1` on the empty page of a manifest without images. */
+  last_cell: number;
+  /** The page's JPEG in the blob store, `sheets/<manifest-id>/<hash32>.jpg`. */
+  blob_key: string;
+  /** SHA-256 hex of the page's layout version, title, page size, cells and thumbnail keys. */
+  fingerprint: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** `events`: persisted progress frames with a global increasing `seq`. */
 export interface EventsTable {
   seq: Generated<number>;
@@ -196,6 +219,7 @@ export interface Database {
   assets: AssetsTable;
   identities: IdentitiesTable;
   tag_counters: TagCountersTable;
+  contact_sheets: ContactSheetsTable;
   jobs: JobsTable;
   events: EventsTable;
   projects: ProjectsTable;
@@ -214,5 +238,7 @@ export type NewAssetRow = Insertable<AssetsTable>;
 export type AssetUpdate = Updateable<AssetsTable>;
 /** A job row as read. */
 export type JobRow = Selectable<JobsTable>;
+/** A contact sheet page row as read. */
+export type ContactSheetRow = Selectable<ContactSheetsTable>;
 /** An identity row as read. */
 export type IdentityRow = Selectable<IdentitiesTable>;

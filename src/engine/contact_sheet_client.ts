@@ -23,6 +23,10 @@ export function composeContactSheetIn(
     if (copy) transfer.push(copy.buffer);
     return { bytes: copy, name, assetType, tag };
   });
-  const { title, subtitle } = request;
-  return pool.run("contact_sheet.compose", { title, subtitle, cells }, transfer);
+  const { title, subtitle, firstNumber, page } = request;
+  return pool.run(
+    "contact_sheet.compose",
+    { title, subtitle, firstNumber, page, cells },
+    transfer,
+  );
 }

@@ -166,6 +166,31 @@ Deno.test("vision.analyze on the six demo photos", async (t) => {
       }
     });
 
+    await t.step("asked for, each crop comes with a JPEG thumbnail of the same shape", async () => {
+      assert.ok(
+        originals.get("sample1.jpg")!.result.faces.every((f) => f.crop!.thumbnail === null),
+      );
+      const result = await analyze({
+        bytes: originals.get("sample1.jpg")!.bytes.slice(),
+        embeddings: false,
+        thumbnailSize: 256,
+      });
+      const crops = [...result.faces, ...result.objects].map((item) => item.crop!);
+      assert.ok(crops.length > 3);
+      for (const crop of crops) {
+        const image = MagickImage.create(crop.thumbnail!);
+        try {
+          assert.equal(image.format, MagickFormat.Jpeg);
+          assert.equal(Math.max(image.width, image.height), 256);
+          const [x1, y1, x2, y2] = crop.box;
+          const shape = (x2 - x1) / (y2 - y1);
+          assert.ok(Math.abs(image.width / image.height - shape) / shape < 0.05);
+        } finally {
+          image.dispose();
+        }
+      }
+    });
+
     await t.step(
       "a damaged image fails that task with a 422 and the worker carries on",
       async () => {

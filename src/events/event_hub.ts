@@ -37,11 +37,19 @@ export class EventHub {
     this.#retention = options.retentionPerTopic ?? DEFAULT_RETENTION_PER_TOPIC;
   }
 
-  /** Says a job ended: a `done` frame with its status, error and totals (docs/websocket.md). */
+  /**
+   * Says a job ended: a `done` frame with its status, error, totals and, when there are,
+   * warnings (docs/websocket.md).
+   */
   emitDone(
     topic: Topic,
     jobId: string,
-    outcome: { status: "complete" | "error" | "cancelled"; error: string | null; totals: object },
+    outcome: {
+      status: "complete" | "error" | "cancelled";
+      error: string | null;
+      totals: object;
+      warnings?: readonly string[];
+    },
   ): Promise<Frame> {
     return this.emit({ topic, type: "done", jobId, payload: { ...outcome } });
   }

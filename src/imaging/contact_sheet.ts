@@ -1,6 +1,7 @@
 /**
- * The contact sheet: one JPEG showing every asset of a manifest as a numbered,
- * labelled thumbnail, for people and LLMs to refer to assets by number and tag.
+ * The contact sheet: JPEGs showing the assets of a manifest as numbered, labelled thumbnails,
+ * for people and LLMs to refer to assets by number and tag. A long manifest is drawn as
+ * several pages whose numbering runs on ({@linkcode ContactSheetRequest.firstNumber}).
  *
  * Runs inside pool workers (magick-wasm). The layout is plain numbers ({@linkcode
  * CONTACT_SHEET_LAYOUT}, {@linkcode contactSheetSize}) so callers and tests know the sheet's size
@@ -43,6 +44,12 @@ export const CONTACT_SHEET_LAYOUT = Object.freeze({
   emptyHeight: 80,
 });
 
+/**
+ * Bump when the same request would be drawn differently (layout, fonts, text): stored pages
+ * are fingerprinted with it, so every page is drawn again once.
+ */
+export const CONTACT_SHEET_DRAWING_VERSION = 1;
+
 /** The title drawn when the request gives none. */
 export const DEFAULT_CONTACT_SHEET_TITLE = "PROJECT REFERENCE SHEET";
 
@@ -54,7 +61,10 @@ export const CONTACT_SHEET_FONTS = Object.freeze({
 
 /** One asset on the sheet. */
 export interface ContactSheetCell {
-  /** The stored image (JPEG, PNG or WebP); null when the asset has none. */
+  /**
+   * Its image, normally the stored 256 px thumbnail (JPEG, PNG or WebP); null when there is
+   * none, which draws a placeholder.
+   */
   readonly bytes: Uint8Array | null;
   readonly name: string;
   /** e.g. `CHARACTER`. */
@@ -63,13 +73,21 @@ export interface ContactSheetCell {
   readonly tag: string | null;
 }
 
-/** What to draw: cells in order, numbered from 1. */
+/** What to draw: cells in order, numbered from `firstNumber`. */
 export interface ContactSheetRequest {
   /** Defaults to {@linkcode DEFAULT_CONTACT_SHEET_TITLE}. */
   readonly title?: string;
   /** A second line under the title, e.g. the manifest's name. */
   readonly subtitle?: string;
   readonly cells: readonly ContactSheetCell[];
+  /** The number of the first cell, 1 by default: page 2 of 48-cell pages starts at 49. */
+  readonly firstNumber?: number;
+  /**
+   * Which page of the manifest's sheet this is. When set, the corner says `Page 2 · [49]–[96]`
+   * instead of the image count, which only the whole sheet knows: a page then shows nothing
+   * that changes when another page does.
+   */
+  readonly page?: number;
 }
 
 const L = CONTACT_SHEET_LAYOUT;
@@ -179,7 +197,13 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
     paste(solid(COLOURS.rule, width - 2 * L.margin, 1), L.margin, RULE_Y);
 
     const text = new TextBatch();
-    drawTitle(text, request, cells.length, width);
+    const first = request.firstNumber ?? 1;
+    if (!Number.isInteger(first) || first < 1) {
+      throw new RangeError(
+        `Contact sheet cells are numbered from a whole number ≥ 1, not ${first}.`,
+      );
+    }
+    drawTitle(text, request, cornerNote(request.page, first, cells.length), width);
     // The JPEG decoder skips most of its work when told the size wanted (a 2000 px photo
     // decodes at 480 px). It picks its own scale and can land below what was asked, hence
     // 1.5 cells, and place() decodes again an image that came out too small.
@@ -199,7 +223,7 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
         paste(placeholder, x, y);
         text.add(STYLE.note, x + L.cell / 2, y + L.cell / 2 + 5, problem);
       }
-      drawLabel(text, cell, i + 1, x, y + L.cell);
+      drawLabel(text, cell, first + i, x, y + L.cell);
     });
     if (cells.length === 0) {
       text.add(STYLE.empty, width / 2, L.titleBand + L.emptyHeight / 2, "No images yet");
@@ -285,13 +309,20 @@ function fitInCell(width: number, height: number): { width: number; height: numb
   };
 }
 
+/** What the top right corner says: the page and its cells, or how many images there are. */
+function cornerNote(page: number | undefined, first: number, count: number): string {
+  if (page === undefined) return count === 0 ? "" : `${count} image${count === 1 ? "" : "s"}`;
+  const last = first + count - 1;
+  const cells = count === 0 ? "" : count === 1 ? ` · [${first}]` : ` · [${first}]–[${last}]`;
+  return `Page ${page}${cells}`;
+}
+
 function drawTitle(
   text: TextBatch,
   request: ContactSheetRequest,
-  count: number,
+  countNote: string,
   width: number,
 ): void {
-  const countNote = count === 0 ? "" : `${count} image${count === 1 ? "" : "s"}`;
   const countWidth = countNote ? measure(STYLE.count, countNote) : 0;
   if (countNote) text.add(STYLE.count, width - L.margin - countWidth, TITLE_BASELINE, countNote);
   const room = width - 2 * L.margin - (countWidth ? countWidth + L.gutter : 0);

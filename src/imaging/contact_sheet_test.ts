@@ -12,6 +12,7 @@ import {
 } from "./contact_sheet.ts";
 import { fontPaths, readFontFiles } from "./fonts.ts";
 import { initMagick } from "./magick_ops.ts";
+import { MAX_CONTACT_SHEET_PAGE_SIZE } from "../config.ts";
 
 await initMagick();
 registerFonts(await readFontFiles(await fontPaths()));
@@ -212,4 +213,30 @@ Deno.test("too many cells is an error that says what to do", () => {
     tag: null,
   }));
   assert.throws(() => composeContactSheet({ cells }), /at most \d+ images .*split the assets/);
+});
+
+Deno.test("CONTACT_SHEET_PAGE_SIZE is capped at what one sheet can hold", () => {
+  assert.equal(MAX_CONTACT_SHEET_PAGE_SIZE, MAX_CONTACT_SHEET_CELLS);
+});
+
+Deno.test("a page numbers its cells on from firstNumber and names itself in the corner", () => {
+  const corner = (jpeg: Uint8Array) => {
+    const sheet = decodeSheet(jpeg);
+    // The corner note is grey (#777777): count what is not white.
+    return sheet.region(sheet.width - L.margin - 200, 30, 200, 26)
+      .filter((p) => !near(p, 255, 40)).length;
+  };
+  const cells = demoCells();
+  const whole = composeContactSheet({ cells });
+  const page = composeContactSheet({ cells, firstNumber: 49, page: 2 });
+  assert.deepEqual(imageSize(page), { format: "jpeg", ...contactSheetSize(cells.length) });
+  // "Page 2 · [49]–[54]" is longer than "6 images": more ink in the corner.
+  assert.ok(corner(page) > corner(whole) + 50, `${corner(page)} vs ${corner(whole)}`);
+  // Labels start at [49]: wider than [1], so the first label has more ink.
+  const label = (jpeg: Uint8Array) => {
+    const { x, y } = cellAt(0);
+    return decodeSheet(jpeg).region(x, y + L.cell + 4, 30, 18).filter(dark).length;
+  };
+  assert.ok(label(page) > label(whole), `${label(page)} vs ${label(whole)}`);
+  assert.throws(() => composeContactSheet({ cells, firstNumber: 0 }), RangeError);
 });

@@ -61,7 +61,12 @@ export function bindJob<
     parseProgressOf(json, definition.steps, emptyCounters).counters;
   const sendDone = async (
     row: JobRow,
-    outcome: { status: "complete" | "error" | "cancelled"; error: string | null; totals: object },
+    outcome: {
+      status: "complete" | "error" | "cancelled";
+      error: string | null;
+      totals: object;
+      warnings?: readonly string[];
+    },
   ): Promise<void> => {
     await deps.hub.emitDone(topic(row), row.id, outcome);
   };
@@ -96,6 +101,7 @@ export function bindJob<
           status: outcome.error ? "error" : "complete",
           error: outcome.error,
           totals: { ...progress.counters, ...outcome.totals },
+          ...(outcome.warnings && outcome.warnings.length > 0 && { warnings: outcome.warnings }),
         });
       } finally {
         progress.dispose();

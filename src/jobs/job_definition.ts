@@ -44,6 +44,11 @@ export interface JobOutcome {
   readonly error: string | null;
   /** What the `done` frame reports besides the counters (e.g. `asset_count`). */
   readonly totals: Readonly<Record<string, number>>;
+  /**
+   * What went wrong without failing the job (e.g. a contact sheet that could not be drawn),
+   * each a sentence for a person; the `done` frame carries them as `warnings` when there are.
+   */
+  readonly warnings?: readonly string[];
 }
 
 /**

@@ -24,6 +24,8 @@ export interface PipelineDeps {
   readonly provider: ReversePromptProvider;
   readonly faceMatchThreshold: number;
   readonly cropPlan: CropPlanOptions;
+  /** Cells per contact sheet page (`CONTACT_SHEET_PAGE_SIZE`). */
+  readonly contactSheetPageSize: number;
 }
 
 /** One job's view while its steps run. */

@@ -23,7 +23,7 @@ import {
   type Step,
   STEPS,
 } from "./progress.ts";
-import { buildContactSheet } from "./steps/contact_sheet.ts";
+import { refreshContactSheet } from "./steps/contact_sheet.ts";
 import { runDetection } from "./steps/detection.ts";
 import { runFaceMatching } from "./steps/face_matching.ts";
 import { runReversePrompting } from "./steps/reverse_prompting.ts";
@@ -49,7 +49,7 @@ export type ManifestJobDefinition<K extends JobKind> = JobDefinition<
 >;
 
 const RUN_STEP: Readonly<Record<Step, (ctx: StepContext) => Promise<unknown>>> = Object.freeze({
-  contact_sheet: (ctx: StepContext) => buildContactSheet(ctx, ctx.manifestId, false),
+  contact_sheet: (ctx: StepContext) => refreshContactSheet(ctx, ctx.manifestId, ctx.control.signal),
   yolo_detection: runDetection,
   face_matching: runFaceMatching,
   reverse_prompting: runReversePrompting,
@@ -76,12 +76,17 @@ async function runManifestJob(
     await RUN_STEP[step](ctx);
     await progress.stepFinished(step);
   }
-  const { error, assetCount } = await finish(ctx);
-  return { error, totals: { asset_count: assetCount } };
+  const { error, assetCount, warnings } = await finish(ctx);
+  return { error, totals: { asset_count: assetCount }, warnings };
 }
 
-/** Ends the job and sets READY — or ERROR when no asset could be described at all. */
-async function finish(ctx: StepContext): Promise<{ error: string | null; assetCount: number }> {
+/**
+ * Ends the job and sets READY — or ERROR when no asset could be described at all. A contact
+ * sheet that could not be drawn is only a warning: it never makes the manifest ERROR.
+ */
+async function finish(
+  ctx: StepContext,
+): Promise<{ error: string | null; assetCount: number; warnings: string[] }> {
   return await ctx.db.transaction().execute(async (trx) => {
     const rows = await trx.selectFrom("assets").select(["prompted_at", "prompt_error", "image_key"])
       .where("manifest_id", "=", ctx.manifestId).execute();
@@ -96,7 +101,13 @@ async function finish(ctx: StepContext): Promise<{ error: string | null; assetCo
       .set({ status: error ? "ERROR" : "READY", error, updated_at: now() })
       .where("id", "=", ctx.manifestId).execute();
     await touchManifest(trx, ctx.manifestId);
-    return { error, assetCount: rows.length };
+    const { contact_sheet_error } = await trx.selectFrom("manifests").select("contact_sheet_error")
+      .where("id", "=", ctx.manifestId).executeTakeFirstOrThrow();
+    return {
+      error,
+      assetCount: rows.length,
+      warnings: contact_sheet_error ? [contact_sheet_error] : [],
+    };
   });
 }
 

@@ -1,5 +1,6 @@
 /**
- * Where each asset's bytes live, and releasing them once no asset refers to them.
+ * Where each asset's bytes live, and releasing them once no asset refers to them; likewise
+ * the pages of contact sheets.
  *
  * Blobs are content-addressed and shared: the same photo in two manifests is one file. So
  * deleting an asset deletes its blob only when no other row still points at it.
@@ -34,4 +35,19 @@ export async function releaseImages(
     await blobs.delete(contentKey(key));
     for (const size of THUMBNAIL_SIZES) await blobs.delete(thumbnailBlobKey(key, size));
   }
+}
+
+/** Deletes the contact sheet page blobs among `keys` that no page row refers to. */
+export async function releaseContactSheetBlobs(
+  db: Db,
+  blobs: BlobStore,
+  keys: Iterable<string>,
+): Promise<void> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) return;
+  const used = new Set(
+    (await db.selectFrom("contact_sheets").select("blob_key").where("blob_key", "in", unique)
+      .execute()).map((row) => row.blob_key),
+  );
+  for (const key of unique) if (!used.has(key)) await blobs.delete(key);
 }

@@ -9,7 +9,7 @@ import type { Database, ManifestRow } from "../db/tables.ts";
 import type { Db } from "../db/database.ts";
 import { getById } from "../db/get_by_id.ts";
 import { conflict } from "../errors.ts";
-import { releaseImages } from "./blob_refs.ts";
+import { releaseContactSheetBlobs, releaseImages } from "./blob_refs.ts";
 import { latestJobFor } from "../jobs/job_store.ts";
 import { type RegistryDeps } from "./deps.ts";
 import { now } from "../db/timestamp.ts";
@@ -112,11 +112,12 @@ export async function updateManifest(
 }
 
 /**
- * Deletes a manifest with its assets, identities and tag counters, then their unreferenced
- * blobs; refused while it is processing or while a project's storyboard is grounded on it.
+ * Deletes a manifest with its assets, identities, tag counters and contact sheet pages, then
+ * their unreferenced blobs; refused while it is processing or while a project's storyboard is
+ * grounded on it.
  */
 export async function deleteManifest(deps: RegistryDeps, id: string): Promise<void> {
-  const imageKeys = await deps.db.transaction().execute(async (trx) => {
+  const { imageKeys, sheetKeys } = await deps.db.transaction().execute(async (trx) => {
     const manifest = await getManifest(trx, id);
     await assertNotProcessing(trx, manifest);
     const projects = await trx.selectFrom("projects").select(["id", "title"])
@@ -131,11 +132,17 @@ export async function deleteManifest(deps: RegistryDeps, id: string): Promise<vo
     }
     const keys = await trx.selectFrom("assets").select("image_key")
       .where("manifest_id", "=", id).execute();
+    const sheets = await trx.selectFrom("contact_sheets").select("blob_key")
+      .where("manifest_id", "=", id).execute();
     // Break the identity ↔ asset cycle before the cascade removes both.
     await trx.updateTable("assets").set({ identity_id: null }).where("manifest_id", "=", id)
       .execute();
     await trx.deleteFrom("manifests").where("id", "=", id).execute();
-    return keys.map((row) => row.image_key);
+    return {
+      imageKeys: keys.map((row) => row.image_key),
+      sheetKeys: sheets.map((row) => row.blob_key),
+    };
   });
   await releaseImages(deps.db, deps.blobs, imageKeys);
+  await releaseContactSheetBlobs(deps.db, deps.blobs, sheetKeys);
 }

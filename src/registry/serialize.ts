@@ -25,6 +25,7 @@ export type ManifestView = {
   tags: string[];
   status: ManifestStatus;
   contact_sheet_url: string | null;
+  contact_sheet_error: string | null;
   asset_count: number;
   error: string | null;
   version: number;
@@ -97,6 +98,7 @@ export function manifestToJson(row: ManifestRow): ManifestView {
     tags: parseJsonList(row.tags),
     status: row.status,
     contact_sheet_url: row.contact_sheet_url,
+    contact_sheet_error: row.contact_sheet_error,
     asset_count: row.asset_count,
     error: row.error,
     version: row.version,

@@ -6,7 +6,7 @@
  * @module
  */
 import { type IMagickImage, MagickFormat, MagickGeometry } from "@imagemagick/magick-wasm";
-import { decodeUpright } from "../imaging/magick_ops.ts";
+import { decodeUpright, encodeThumbnail } from "../imaging/magick_ops.ts";
 import { alignFace, type Point } from "./alignment.ts";
 import type { VisionComponents } from "./adapters.ts";
 import type { VisionModels } from "./vision_models.ts";
@@ -27,6 +27,11 @@ export interface Crop {
   readonly box: Box;
   readonly mime: "image/jpeg" | "image/png";
   readonly bytes: Uint8Array;
+  /**
+   * A JPEG thumbnail of the crop, longer side {@linkcode AnalyzeRequest.thumbnailSize}, made
+   * from the pixels already in hand; null when none was asked for.
+   */
+  readonly thumbnail: Uint8Array | null;
 }
 
 /** A face found in an image, in the upright image's pixels. */
@@ -66,6 +71,8 @@ export interface AnalyzeRequest {
   readonly embeddings?: boolean;
   readonly objects?: boolean;
   readonly crops?: boolean;
+  /** With crops: also a JPEG thumbnail of each, this many pixels on its longer side. */
+  readonly thumbnailSize?: number;
 }
 
 /** The request of `vision.time_model` (benchmarks): run one model on a synthetic input. */
@@ -101,6 +108,7 @@ export async function loadVision(init: VisionInit): Promise<LoadedEngine<VisionO
         const transfer: ArrayBuffer[] = [];
         for (const item of [...result.faces, ...result.objects]) {
           if (item.crop) transfer.push(item.crop.bytes.buffer as ArrayBuffer);
+          if (item.crop?.thumbnail) transfer.push(item.crop.thumbnail.buffer as ArrayBuffer);
         }
         for (const face of result.faces) {
           if (face.embedding) transfer.push(face.embedding.buffer as ArrayBuffer);
@@ -140,6 +148,7 @@ async function analyze(
     lap("decode");
     const wantEmbeddings = request.embeddings ?? true;
     const wantCrops = request.crops ?? true;
+    const thumbnailSize = request.thumbnailSize ?? null;
     const detected = (await components.faceDetector?.detect(rgb)) ?? [];
     lap("faces");
     const faces: AnalyzedFace[] = [];
@@ -154,7 +163,9 @@ async function analyze(
           lap("embeddings");
         }
       }
-      const crop = wantCrops ? cropOf(image, rgb, face.box, CROP_PADDING.face) : null;
+      const crop = wantCrops
+        ? cropOf(image, rgb, face.box, CROP_PADDING.face, thumbnailSize)
+        : null;
       lap("crops");
       faces.push({ box: face.box, score: face.score, landmarks, embedding, crop });
     }
@@ -163,7 +174,9 @@ async function analyze(
       const found = await components.objectDetector.detect(rgb);
       lap("objects");
       for (const object of found) {
-        const crop = wantCrops ? cropOf(image, rgb, object.box, CROP_PADDING.object) : null;
+        const crop = wantCrops
+          ? cropOf(image, rgb, object.box, CROP_PADDING.object, thumbnailSize)
+          : null;
         objects.push({ ...object, crop });
       }
       lap("crops");
@@ -174,15 +187,24 @@ async function analyze(
   }
 }
 
-function cropOf(image: IMagickImage, rgb: RgbImage, box: Box, padding: number): Crop {
+function cropOf(
+  image: IMagickImage,
+  rgb: RgbImage,
+  box: Box,
+  padding: number,
+  thumbnailSize: number | null,
+): Crop {
   const padded = pixelBox(padBox(box, padding, rgb.width, rgb.height));
   const [x1, y1, x2, y2] = padded;
   const png = image.hasAlpha;
-  const bytes = image.clone((copy) => {
+  return image.clone((copy) => {
     copy.crop(new MagickGeometry(x1, y1, Math.max(1, x2 - x1), Math.max(1, y2 - y1)));
     copy.resetPage();
     copy.quality = 90;
-    return copy.write(png ? MagickFormat.Png : MagickFormat.Jpeg, (data) => data.slice());
+    const bytes = copy.write(png ? MagickFormat.Png : MagickFormat.Jpeg, (data) => data.slice());
+    // From the cut pixels, while they are decoded: the contact sheet draws its cells from
+    // these, and decoding every crop again to draw them is what made large sheets slow.
+    const thumbnail = thumbnailSize === null ? null : encodeThumbnail(copy, thumbnailSize);
+    return { box: padded, mime: png ? "image/png" : "image/jpeg", bytes, thumbnail };
   });
-  return { box: padded, mime: png ? "image/png" : "image/jpeg", bytes };
 }

@@ -29,7 +29,8 @@ import { currentToken, requestToken } from "./auth.js";
  * @property {string} category
  * @property {string[]} tags
  * @property {ManifestStatus} status
- * @property {string | null} contact_sheet_url
+ * @property {string | null} contact_sheet_url page 1 of the contact sheet
+ * @property {string | null} contact_sheet_error why the last run could not draw the sheet
  * @property {number} asset_count
  * @property {string | null} error
  * @property {number} version incremented on every content change
@@ -117,6 +118,11 @@ import { currentToken, requestToken } from "./auth.js";
 /**
  * A job that was queued (`POST …/process`, `POST …/storyboard`).
  * @typedef {{ job_id: string }} JobStarted
+ */
+
+/**
+ * One page of a manifest's contact sheet; cells are numbered across pages.
+ * @typedef {{ page: number, url: string, first_cell: number, last_cell: number }} ContactSheetPage
  */
 
 /**

@@ -50,7 +50,7 @@ const CLOSE_UNAUTHORIZED = 4401;
 /**
  * @typedef {FrameBase & { type: "done", job_id: string,
  *   status: "complete" | "error" | "cancelled", error: string | null,
- *   totals: Record<string, number> }} DoneFrame
+ *   totals: Record<string, number>, warnings?: string[] }} DoneFrame
  */
 /**
  * The topic cannot be followed (an unknown id, say).

@@ -1,14 +1,14 @@
 /**
  * The top of a manifest's page: its name, description and category edited in place (saved
- * while typing), its status, and the actions (process, cancel, contact sheet, export, use in
- * a project).
+ * while typing), its status (and a contact sheet that could not be drawn), and the actions
+ * (process, cancel, contact sheet pages, export, use in a project).
  *
  * @module
  */
 import { api } from "./api.js";
 import { withToken } from "./auth.js";
 import { autosave } from "./autosave.js";
-import { openContactSheets, sheetPagesOf } from "./contact_sheet_view.js";
+import { openContactSheet } from "./contact_sheet.js";
 import { errorText, h, replace, statusBadge } from "./dom.js";
 import { CATEGORIES } from "./vocabulary.js";
 
@@ -69,6 +69,7 @@ export function createHeader(manifest, actions) {
 
   const status = h("p", { class: "row wrap meta" });
   const message = h("p", { class: "error-text", role: "alert", hidden: true });
+  const sheetWarning = h("p", { class: "note sheet-warning", role: "status", hidden: true });
   const processButton = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button",
     class: "primary",
@@ -81,7 +82,7 @@ export function createHeader(manifest, actions) {
   }, "Cancel job"));
   const sheetButton = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button",
-    onclick: () => openContactSheets(current.name, sheetPagesOf(current)),
+    onclick: () => openContactSheet(current),
   }, "Contact sheet"));
   // A plain link: the browser streams the download itself (with `?token=` when one is set).
   const exportLink = h("a", {
@@ -144,6 +145,9 @@ export function createHeader(manifest, actions) {
       h("span", { class: "muted" }, `version ${m.version}`),
       m.status === "ERROR" && m.error ? h("span", { class: "error-text" }, m.error) : null,
     );
+    // A sheet that could not be drawn does not stop the manifest from being READY.
+    sheetWarning.textContent = m.contact_sheet_error ?? "";
+    sheetWarning.hidden = !m.contact_sheet_error;
   }
   update(manifest, false);
 
@@ -190,6 +194,7 @@ export function createHeader(manifest, actions) {
       exportLink,
       projectLink,
     ),
+    sheetWarning,
     message,
   );
   return { element, update, setName: (/** @type {string} */ text) => (title.textContent = text) };

@@ -279,8 +279,11 @@ export function renderManifestPage(root, params) {
       upsert(frame.asset); // Real changes, even from a job that was just cancelled.
       redraw();
     } else if (frame.type === "done" && shown) {
-      if (frame.status === "complete") toast("Processing complete.");
-      else if (frame.status === "error") toast(`Processing failed: ${frame.error}`, "error");
+      if (frame.status === "complete") {
+        toast("Processing complete.");
+        // What went wrong without failing the job, e.g. a contact sheet page not drawn.
+        for (const warning of frame.warnings ?? []) toast(warning, "error");
+      } else if (frame.status === "error") toast(`Processing failed: ${frame.error}`, "error");
       reload();
     } else if (frame.type === "snapshot" && frame.manifest_status !== manifest.status) {
       // The job changed while this page was away (or before it loaded): catch up.

@@ -15,11 +15,17 @@ import { getJob, listJobs, statusOf } from "../../jobs/job_store.ts";
 import { type ProcessingDeps, startProcessing, startReprocess } from "../../pipeline/processing.ts";
 import { manifestProgress } from "../../pipeline/progress.ts";
 import { getAsset } from "../../registry/assets.ts";
-import { getManifest } from "../../registry/manifests.ts";
+import {
+  contactSheetPageToJson,
+  listContactSheetPages,
+  readContactSheetPage,
+} from "../../registry/contact_sheets.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import type { BlobStore } from "../../storage/blob_store.ts";
 import {
   Asset,
+  ContactSheetPageList,
+  ContactSheetQuery,
   IdParam,
   Job,
   JobList,
@@ -28,7 +34,15 @@ import {
   Progress,
   ReprocessQueued,
 } from "../schemas.ts";
-import { errors, image, json, NOT_MODIFIED, type RouteGroup, routeGroup } from "../openapi.ts";
+import {
+  errors,
+  failure,
+  image,
+  json,
+  NOT_MODIFIED,
+  type RouteGroup,
+  routeGroup,
+} from "../openapi.ts";
 import { imageResponse } from "./image_response.ts";
 
 const start = createRoute({
@@ -60,11 +74,33 @@ const contactSheet = createRoute({
   path: "/manifests/{id}/contact-sheet",
   operationId: "getContactSheet",
   tags: ["processing"],
-  summary: "The contact sheet (JPEG)",
+  summary: "A page of the contact sheet (JPEG); page 1 without `page`",
+  description: "Every asset with an image, numbered across pages of at most " +
+    "CONTACT_SHEET_PAGE_SIZE cells; `listContactSheets` says which cells each page holds.",
+  request: { params: IdParam, query: ContactSheetQuery },
+  responses: {
+    200: image("The page: 4 columns of numbered, labelled thumbnails"),
+    304: NOT_MODIFIED,
+    401: failure(
+      "The access token is missing or wrong (only when the server runs with AUTH_TOKEN)",
+    ),
+    404: failure(
+      "No such manifest, no sheet yet (`contact_sheet_not_found`), or no such page " +
+        "(`contact_sheet_page_not_found`, `details.pages` says how many there are)",
+    ),
+    422: failure("`page` is not a whole number ≥ 1"),
+  },
+});
+
+const contactSheets = createRoute({
+  method: "get",
+  path: "/manifests/{id}/contact-sheets",
+  operationId: "listContactSheets",
+  tags: ["processing"],
+  summary: "The pages of the contact sheet, with the cells each holds",
   request: { params: IdParam },
   responses: {
-    200: image("Every upload of the manifest on one sheet"),
-    304: NOT_MODIFIED,
+    200: json(ContactSheetPageList, "Every page, in order (none before the first run)"),
     ...errors(401, 404),
   },
 });
@@ -141,7 +177,10 @@ export function jobToJson(row: JobRow, jobs: JobKinds): z.infer<typeof Job> {
   };
 }
 
-/** `/manifests/{id}/process|progress|contact-sheet`, `/assets/{id}/reprocess`, `/jobs…`. */
+/**
+ * `/manifests/{id}/process|progress|contact-sheet|contact-sheets`, `/assets/{id}/reprocess`,
+ * `/jobs…`.
+ */
 export function processingRoutes(deps: ProcessingRouteDeps): RouteGroup {
   const app = routeGroup();
 
@@ -156,19 +195,14 @@ export function processingRoutes(deps: ProcessingRouteDeps): RouteGroup {
   });
 
   app.openapi(contactSheet, async (c) => {
-    const manifest = await getManifest(deps.db, c.req.valid("param").id);
-    const bytes = manifest.contact_sheet_key
-      ? await deps.blobs.get(manifest.contact_sheet_key)
-      : null;
-    if (!bytes) {
-      throw new AppError(
-        "not_found",
-        `Manifest ${manifest.id} has no contact sheet yet: process it with ` +
-          `POST /api/manifests/${manifest.id}/process.`,
-        { code: "contact_sheet_not_found" },
-      );
-    }
-    return imageResponse(c, bytes, "image/jpeg", manifest.contact_sheet_key!.split("/").pop()!);
+    const { id } = c.req.valid("param");
+    const { bytes, etag } = await readContactSheetPage(deps, id, c.req.valid("query").page);
+    return imageResponse(c, bytes, "image/jpeg", etag);
+  });
+
+  app.openapi(contactSheets, async (c) => {
+    const rows = await listContactSheetPages(deps.db, c.req.valid("param").id);
+    return c.json({ items: rows.map(contactSheetPageToJson) }, 200);
   });
 
   app.openapi(reprocess, async (c) => {

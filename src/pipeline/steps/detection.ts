@@ -9,7 +9,6 @@
  * @module
  */
 import { capitalise } from "../../text.ts";
-import { log } from "../../log.ts";
 import type { Transaction } from "kysely";
 import type { AssetRow, Database } from "../../db/tables.ts";
 import { now } from "../../db/timestamp.ts";
@@ -50,21 +49,17 @@ export async function runDetection(ctx: StepContext): Promise<void> {
     uploads_processed: uploads.length - pending.length,
     crops_total: assets.filter((asset) => asset.source === "extracted").length,
   });
-  // Crops' thumbnails are queued on the pool while the lanes go on with the next uploads,
-  // and waited for once at the end.
-  const thumbnails: Promise<void>[] = [];
   // One upload per worker at a time: each holds a worker for its whole analysis.
   await inLanes(pending, ctx.pool.stats().size, async (upload) => {
     await ctx.control.checkpoint();
     const existing = assets.filter((asset) =>
       asset.source === "extracted" && roots.get(asset.id)?.id === upload.id
     );
-    const created = await detectUpload(ctx, upload, existing, thumbnails);
+    const created = await detectUpload(ctx, upload, existing);
     ctx.progress.add("uploads_processed");
     ctx.progress.add("crops_total", created.length);
     for (const row of created) await ctx.progress.asset(assetToJson(row), "created");
   });
-  await Promise.all(thumbnails);
 }
 
 /** Analyses one upload and writes its crops; returns the assets it created. */
@@ -72,17 +67,22 @@ async function detectUpload(
   ctx: StepContext,
   upload: AssetRow,
   existing: readonly AssetRow[],
-  thumbnails: Promise<void>[],
 ): Promise<AssetRow[]> {
   const bytes = await ctx.blobs.get(contentKey(upload.image_key!));
   if (!bytes) throw new Error(`The image of asset ${upload.id} is missing from storage.`);
-  const analysis = await analyzeImage(ctx.pool, bytes, { embeddings: true, crops: true });
+  const analysis = await analyzeImage(ctx.pool, bytes, {
+    embeddings: true,
+    crops: true,
+    thumbnailSize: DEFAULT_THUMBNAIL_SIZE,
+  });
   const plan = planCrops(analysis, analysis.faces, analysis.objects, ctx.cropPlan);
   const images = await Promise.all(plan.map(async (crop) => {
     const source = cropSource(analysis, crop);
     const key = await sha256Hex(source.crop!.bytes);
     await ctx.blobs.put(contentKey(key), source.crop!.bytes);
-    thumbnails.push(makeThumbnail(ctx, key, source.crop!.bytes));
+    // Stored with the crop, like an upload's: the contact sheet is drawn from these alone.
+    const thumbnail = source.crop!.thumbnail;
+    if (thumbnail) await ctx.blobs.put(thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE), thumbnail);
     return { key, mime: source.crop!.mime, box: source.crop!.box };
   }));
   const faces = plan.filter((crop) => crop.role === "face");
@@ -140,29 +140,6 @@ async function detectUpload(
     if (created.length > 0) await touchManifest(trx, upload.manifest_id);
     return created;
   });
-}
-
-/**
- * The crop's 256 px thumbnail, made now as uploads' are at upload time: the dashboard's tiles
- * show it (a page of tiles would otherwise wait for dozens of thumbnails made on first view)
- * and the final contact sheet draws its cells from it instead of decoding the crop. It is a
- * cache: when it cannot be made, the thumbnail route makes it on first request, so a failure
- * is logged and never fails (or outlives unhandled) the job.
- */
-async function makeThumbnail(ctx: StepContext, key: string, bytes: Uint8Array): Promise<void> {
-  const thumbKey = thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE);
-  try {
-    if (await ctx.blobs.has(thumbKey)) return;
-    const copy = bytes.slice(); // Transferred to the worker; the caller keeps its own.
-    const thumbnail = await ctx.pool.run(
-      "image.thumbnail",
-      { bytes: copy, size: DEFAULT_THUMBNAIL_SIZE },
-      [copy.buffer],
-    );
-    await ctx.blobs.put(thumbKey, thumbnail);
-  } catch (error) {
-    log.warn("A crop's thumbnail was not made; it will be on first request.", { key, error });
-  }
 }
 
 async function markUploadDetected(

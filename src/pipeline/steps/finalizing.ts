@@ -1,8 +1,9 @@
 /**
  * Step 5, `finalizing`: new extracted assets get their tags — in order of their upload's
  * sort order, then detection confidence, continuing each prefix's counter, never touching an
- * existing tag — identities get their primary asset, and the contact sheet is rebuilt with
- * every asset and its tag (docs/pipeline.md, step 5). The job runner then ends the job and sets the status.
+ * existing tag — identities get their primary asset, and the contact sheet's pages whose
+ * cells changed are drawn again with every asset and its tag (docs/pipeline.md, step 5). The
+ * job then ends and sets the status.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import { now } from "../../db/timestamp.ts";
 import { assetToJson } from "../../registry/serialize.ts";
 import { allocateTags } from "../../registry/tag_allocator.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
-import { buildContactSheet } from "./contact_sheet.ts";
+import { refreshContactSheet } from "./contact_sheet.ts";
 
 /** Runs the finalizing step. */
 export async function runFinalizing(ctx: StepContext): Promise<void> {
@@ -46,7 +47,7 @@ export async function runFinalizing(ctx: StepContext): Promise<void> {
   });
   for (const row of tagged) await ctx.progress.asset(assetToJson(row), "updated");
   await ctx.control.checkpoint();
-  await buildContactSheet(ctx, ctx.manifestId, true);
+  await refreshContactSheet(ctx, ctx.manifestId, ctx.control.signal);
 }
 
 /** The untagged assets in the order they receive tags: upload order, then confidence. */
