@@ -18,7 +18,7 @@ import { originCheck } from "./api/middleware/origin_check/index.ts";
 import { securityHeaders } from "./api/middleware/security_headers/index.ts";
 import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
-import { serviceRoutes } from "./api/routes/service.ts";
+import { type DatabaseInfo, serviceRoutes } from "./api/routes/service.ts";
 import { identityRoutes } from "./api/routes/identities.ts";
 import { processingRoutes } from "./api/routes/processing.ts";
 import { projectRoutes } from "./api/routes/projects.ts";
@@ -35,6 +35,8 @@ import type { EnginePool } from "./engine/engine_pool.ts";
 export interface Services {
   readonly config: Config;
   readonly db: Db;
+  /** Which database `db` is, and this instance's id (for `/readyz`). */
+  readonly database: DatabaseInfo;
   readonly blobs: BlobStore;
   readonly pool: EnginePool;
   readonly images: ImageService;
@@ -96,6 +98,7 @@ export function createApp(services: Services): RouteGroup {
     "/",
     serviceRoutes({
       db: services.db,
+      database: services.database,
       pool: services.pool,
       reversePromptProvider: activeProvider(config),
       storyboardWriter: services.writer ? "gemini" : null,

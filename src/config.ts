@@ -114,6 +114,14 @@ export const EnvSchema = z.object({
   STORYBOARD_TIMEOUT_MS: blankIsUnset(intFrom(1, 1_800_000).default(300_000)),
   JOB_CONCURRENCY: blankIsUnset(intFrom(1, 16).default(2)),
   MAX_CROPS_PER_IMAGE: blankIsUnset(intFrom(1, 200).default(24)),
+  // Several instances: PostgreSQL instead of the SQLite file, and the job lease.
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^postgres(ql)?:\/\/\S+$/, {
+      error: "Expected a PostgreSQL URL: postgres://user:password@host:5432/database",
+    }).optional(),
+  ),
+  JOB_LEASE_SECONDS: blankIsUnset(intFrom(2, 3600).default(30)),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -156,6 +164,13 @@ export interface Config {
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image. */
   readonly maxCropsPerImage: number;
+  /** PostgreSQL URL shared by every instance; undefined: SQLite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /**
+   * How long a job stays claimed without a heartbeat (renewed every third of it): with
+   * several instances, a dead instance's job is taken over this long after its last beat.
+   */
+  readonly jobLeaseSeconds: number;
 }
 
 /** Raised when an environment variable has an unusable value. */
@@ -216,5 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     storyboardTimeoutMs: e.STORYBOARD_TIMEOUT_MS,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
+    databaseUrl: e.DATABASE_URL,
+    jobLeaseSeconds: e.JOB_LEASE_SECONDS,
   });
 }

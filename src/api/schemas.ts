@@ -216,6 +216,11 @@ export const Health = z.object({ status: z.literal("ok") }).meta({ id: "Health" 
 export const Readiness = z.object({
   status: z.enum(["ready", "not_ready"]),
   database: z.enum(["ok", "error"]),
+  database_kind: z.enum(["sqlite", "postgres"])
+    .describe("Where the data lives: the SQLite file in DATA_DIR, or DATABASE_URL"),
+  instance: z.string().describe(
+    "This process's id: the lease owner of the jobs it runs (several instances share one database)",
+  ),
   workers: z.object({
     size: z.number().int(),
     busy: z.number().int(),

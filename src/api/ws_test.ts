@@ -143,7 +143,8 @@ async function withServer(
         clients.push(client);
         return client;
       },
-      emit: (topic, type, payload = {}) => hub.emit({ topic, type, jobId: "job", payload }),
+      emit: async (topic, type, payload = {}) =>
+        (await hub.emit({ topic, type, jobId: "job", payload }))!,
     });
   } finally {
     await Promise.all(clients.map((client) => client.close()));

@@ -20,6 +20,7 @@ import { type Notifications, PostgresListener } from "./postgres/listener.ts";
 import type { Database } from "./tables.ts";
 
 export type { Notifications } from "./postgres/listener.ts";
+export { describeUrl as describeDatabaseUrl } from "./postgres/dialect.ts";
 
 // `Db` of database.ts, spelled out: that module imports the migrations, which import this one.
 type Db = Kysely<Database>;

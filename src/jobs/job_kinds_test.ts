@@ -65,7 +65,7 @@ function fakeKind(calls: Calls): FakeDefinition {
       await progress.stepStarted("two");
       progress.add("seen", 3);
       await progress.stepFinished("two");
-      await finishJob(deps.db, job.id, "succeeded");
+      await finishJob(deps.db, job, "succeeded");
       return { error: null, totals: { extra: 1 } };
     },
     onFailed: (_db, job, message) => {

@@ -76,12 +76,15 @@ async function runManifestJob(
     await RUN_STEP[step](ctx);
     await progress.stepFinished(step);
   }
-  const { error, assetCount } = await finish(ctx);
+  const { error, assetCount } = await finish(ctx, job);
   return { error, totals: { asset_count: assetCount } };
 }
 
 /** Ends the job and sets READY — or ERROR when no asset could be described at all. */
-async function finish(ctx: StepContext): Promise<{ error: string | null; assetCount: number }> {
+async function finish(
+  ctx: StepContext,
+  job: Job<ManifestJobParams>,
+): Promise<{ error: string | null; assetCount: number }> {
   return await ctx.db.transaction().execute(async (trx) => {
     const rows = await trx.selectFrom("assets").select(["prompted_at", "prompt_error", "image_key"])
       .where("manifest_id", "=", ctx.manifestId).execute();
@@ -90,8 +93,8 @@ async function finish(ctx: StepContext): Promise<{ error: string | null; assetCo
     const error = withImage.length > 0 && failed.length === withImage.length
       ? `No asset could be described: ${failed[0].prompt_error}`
       : null;
-    const ended = await finishJob(trx, ctx.jobId, error ? "failed" : "succeeded", error);
-    if (!ended) throw new JobInterruptedError(`Job ${ctx.jobId} was cancelled.`);
+    const ended = await finishJob(trx, job, error ? "failed" : "succeeded", error);
+    if (!ended) throw new JobInterruptedError(`Job ${ctx.jobId} was cancelled, or taken over after its lease expired.`);
     await trx.updateTable("manifests")
       .set({ status: error ? "ERROR" : "READY", error, updated_at: now() })
       .where("id", "=", ctx.manifestId).execute();

@@ -8,6 +8,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
+import type { DialectKind } from "../../db/dialect.ts";
 import type { EnginePool } from "../../engine/engine_pool.ts";
 import { json, type RouteGroup, routeGroup } from "../openapi.ts";
 import { Health, Readiness } from "../schemas.ts";
@@ -15,12 +16,21 @@ import { Health, Readiness } from "../schemas.ts";
 /** What the service routes report on. */
 export interface ServiceDeps {
   readonly db: Db;
+  /** Which database it is, and this instance's id. */
+  readonly database: DatabaseInfo;
   readonly pool: EnginePool;
   readonly reversePromptProvider: "gemini" | "local";
   /** Who writes storyboards; null when no LLM is configured (generation answers 503). */
   readonly storyboardWriter: "gemini" | null;
   /** The OpenAPI document of the whole app, which only the app that mounts these knows. */
   readonly openApiDocument: () => Record<string, unknown>;
+}
+
+/** What `/readyz` says about the database and the process. */
+export interface DatabaseInfo {
+  readonly kind: DialectKind;
+  /** This instance's id (its runner's lease owner). */
+  readonly instance: string;
 }
 
 const health = createRoute({
@@ -77,6 +87,8 @@ export function serviceRoutes(deps: ServiceDeps): RouteGroup {
     return c.json({
       status: ready ? "ready" as const : "not_ready" as const,
       database,
+      database_kind: deps.database.kind,
+      instance: deps.database.instance,
       workers: {
         size: workers.size,
         busy: workers.busy,
