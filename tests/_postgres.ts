@@ -10,6 +10,8 @@
  */
 // @ts-types="@types/pg"
 import pg from "pg";
+import { migrateToLatest } from "../src/db/database.ts";
+import { connectDatabase, type OpenedDatabase } from "../src/db/dialect.ts";
 
 /** The database backends the storage, job and fan-out tests run against. */
 export const BACKENDS = ["sqlite", "postgres"] as const;
@@ -164,4 +166,21 @@ async function startCluster(): Promise<PostgresCluster> {
     stopNow: stopSync,
     restart: start,
   };
+}
+
+/**
+ * A migrated, empty database of `backend`: an in-memory SQLite database, or a fresh
+ * database on this file's PostgreSQL cluster. Close it when done.
+ */
+export async function openTestDatabase(backend: Backend): Promise<OpenedDatabase> {
+  const opened = backend === "sqlite"
+    ? await connectDatabase({ sqlitePath: ":memory:" })
+    : await connectDatabase({ url: await freshPostgresUrl(), sqlitePath: "" });
+  try {
+    await migrateToLatest(opened.db);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return opened;
 }

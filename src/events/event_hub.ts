@@ -43,7 +43,7 @@ const READ_BATCH = 1_000;
 export interface Following {
   /** Stops delivery. */
   close(): void;
-  /** The highest `seq` delivered so far (or the `since` it started from). */
+  /** The highest `seq` delivered so far (or the `since` it started from), over its topics. */
   readonly lastSeq: number;
 }
 
@@ -67,6 +67,8 @@ export class EventHub {
   /** Who this hub is in notifications: its own frames it delivers without reading them. */
   readonly #origin = crypto.randomUUID();
   readonly #feeds = new Map<Topic, TopicFeed>();
+  /** Shared: the last emit under way per topic. */
+  readonly #topicTails = new Map<Topic, Promise<unknown>>();
   readonly #unsubscribe: (() => void)[] = [];
   #chain: Promise<unknown> = Promise.resolve();
   #sincePrune = 0;
@@ -109,7 +111,17 @@ export class EventHub {
    * `seq` order. Resolves to the stored frame, or null when its `stillCurrent` dropped it.
    */
   emit(frame: NewFrame): Promise<Frame | null> {
-    if (this.#shared) return this.#emitShared(frame);
+    if (this.#shared) {
+      // Per topic, emits keep their call order (as alone); topics do not wait for each other.
+      const tail = this.#topicTails.get(frame.topic) ?? Promise.resolve();
+      const next = tail.then(() => this.#emitShared(frame));
+      const settled = next.catch(() => {});
+      this.#topicTails.set(frame.topic, settled);
+      void settled.then(() => {
+        if (this.#topicTails.get(frame.topic) === settled) this.#topicTails.delete(frame.topic);
+      });
+      return next;
+    }
     const next = this.#chain.then(async () => {
       if (frame.stillCurrent && !await frame.stillCurrent(this.#db)) return null;
       const stored = await appendFrame(this.#db, frame);
@@ -140,15 +152,19 @@ export class EventHub {
     since: number | null,
     deliver: FrameListener,
   ): Promise<Following> {
-    let last = since ?? 0;
+    // One cursor per topic: with several instances, frames of different topics may
+    // arrive out of `seq` order (each topic's own frames never do).
+    const last = new Map(topics.map((topic) => [topic, since ?? 0]));
+    const isNew = (frame: Frame) => frame.seq > (last.get(frame.topic) ?? 0);
+    const pass = (frame: Frame) => {
+      last.set(frame.topic, frame.seq);
+      deliver(frame);
+    };
     let replaying = true;
     const buffered: Frame[] = [];
     const forward = (frame: Frame) => {
       if (replaying) buffered.push(frame);
-      else if (frame.seq > last) {
-        last = frame.seq;
-        deliver(frame);
-      }
+      else if (isNew(frame)) pass(frame);
     };
     const attached = topics.map((topic) => this.#attach(topic, forward));
     const stopAll = () => attached.forEach(({ stop }) => stop());
@@ -160,17 +176,11 @@ export class EventHub {
       else await this.#chain;
       if (since !== null) {
         for (const frame of await framesSince(this.#db, topics, since)) {
-          if (frame.seq > last) {
-            last = frame.seq;
-            deliver(frame);
-          }
+          if (isNew(frame)) pass(frame);
         }
       }
       for (const frame of buffered.sort((a, b) => a.seq - b.seq)) {
-        if (since === null || frame.seq > last) {
-          last = Math.max(last, frame.seq);
-          deliver(frame);
-        }
+        if (isNew(frame)) pass(frame);
       }
     } catch (error) {
       stopAll();
@@ -181,7 +191,7 @@ export class EventHub {
     return {
       close: stopAll,
       get lastSeq() {
-        return last;
+        return Math.max(0, ...last.values());
       },
     };
   }

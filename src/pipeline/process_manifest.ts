@@ -94,7 +94,11 @@ async function finish(
       ? `No asset could be described: ${failed[0].prompt_error}`
       : null;
     const ended = await finishJob(trx, job, error ? "failed" : "succeeded", error);
-    if (!ended) throw new JobInterruptedError(`Job ${ctx.jobId} was cancelled, or taken over after its lease expired.`);
+    if (!ended) {
+      throw new JobInterruptedError(
+        `Job ${ctx.jobId} was cancelled, or taken over after its lease expired.`,
+      );
+    }
     await trx.updateTable("manifests")
       .set({ status: error ? "ERROR" : "READY", error, updated_at: now() })
       .where("id", "=", ctx.manifestId).execute();
