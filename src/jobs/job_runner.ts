@@ -243,6 +243,14 @@ export class JobRunner {
           throw new JobInterruptedError(`Job ${job.id} was interrupted.`);
         }
       },
+      interruptible: <T>(work: Promise<T>) =>
+        new Promise<T>((resolve, reject) => {
+          const signal = controller.signal;
+          const stop = () => reject(new JobInterruptedError(`Job ${job.id} was interrupted.`));
+          if (signal.aborted) stop();
+          signal.addEventListener("abort", stop, { once: true });
+          work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+        }),
     };
     try {
       await this.#jobs.of(job.kind).run(job, control);

@@ -8,6 +8,7 @@
 import type { Db } from "../../db/database.ts";
 import type { AssetRow } from "../../db/tables.ts";
 import { composeContactSheetIn } from "../../engine/contact_sheet_client.ts";
+import type { JobControl } from "../../jobs/job_control.ts";
 import type { ContactSheetCell } from "../../imaging/contact_sheet.ts";
 import { DEFAULT_THUMBNAIL_SIZE } from "../../engine/image_service.ts";
 import { thumbnailBlobKey } from "../../registry/blob_refs.ts";
@@ -29,7 +30,7 @@ export function contactSheetUrl(manifestId: string): string {
  * @returns How many cells the sheet has.
  */
 export async function buildContactSheet(
-  deps: { db: Db; blobs: BlobStore; pool: EnginePool },
+  deps: { db: Db; blobs: BlobStore; pool: EnginePool; control?: JobControl },
   manifestId: string,
   withCrops: boolean,
 ): Promise<number> {
@@ -38,11 +39,13 @@ export async function buildContactSheet(
     asset.image_key !== null && (withCrops || asset.source === "uploaded")
   );
   const cells = await Promise.all(assets.map((asset) => cellOf(deps.blobs, asset)));
-  const sheet = await composeContactSheetIn(deps.pool, {
+  const composing = composeContactSheetIn(deps.pool, {
     title: "PROJECT REFERENCE SHEET",
     subtitle: manifest.name,
     cells,
   });
+  // Inside a job, a cancel does not wait for the drawing.
+  const sheet = await (deps.control ? deps.control.interruptible(composing) : composing);
   const key = `sheets/${manifestId}/${(await sha256Hex(sheet)).slice(0, 32)}.jpg`;
   await deps.blobs.put(key, sheet);
   await deps.db.updateTable("manifests")
