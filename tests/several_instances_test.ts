@@ -325,10 +325,14 @@ Deno.test("several instances on one PostgreSQL database", async (t) => {
         );
         const killedAt = performance.now();
         await doomed.kill("SIGKILL");
+        const takenOver = await runnerOf(db, jobId, [survivor]);
+        const tookOverAfter = (performance.now() - killedAt) / 1000;
+        assert.equal(takenOver, survivor);
         const end = await waitForProgress(survivor.server, manifestId);
         console.log(
-          `killed ${doomed.name}; ${survivor.name} finished the job ` +
-            `${((performance.now() - killedAt) / 1000).toFixed(1)} s later`,
+          `killed ${doomed.name}; ${survivor.name} took the job over ${tookOverAfter.toFixed(1)} ` +
+            `s later (lease ${LEASE_SECONDS} s) and finished it ` +
+            `${((performance.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
         );
         assert.equal(end.status, "complete");
         const job = (await survivor.server.json("GET", `/api/jobs/${jobId}`)).body;
