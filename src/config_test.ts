@@ -70,6 +70,8 @@ Deno.test("loadConfig parses every variable", () => {
     JOB_CONCURRENCY: "3",
     MAX_CROPS_PER_IMAGE: "8",
     STORYBOARD_TIMEOUT_MS: "90000",
+    DATABASE_URL: "postgres://studio@db.lan:5432/studio",
+    JOB_LEASE_SECONDS: "12",
   });
   assert.deepEqual({ ...config }, {
     host: "0.0.0.0",
@@ -96,6 +98,8 @@ Deno.test("loadConfig parses every variable", () => {
     storyboardTimeoutMs: 90_000,
     jobConcurrency: 3,
     maxCropsPerImage: 8,
+    databaseUrl: "postgres://studio@db.lan:5432/studio",
+    jobLeaseSeconds: 12,
   });
   assert.equal(loadConfig({ PORT: "0" }).port, 0);
   assert.equal(
@@ -270,4 +274,23 @@ Deno.test("ALLOW_UNAUTHENTICATED_NETWORK opts out explicitly, and only with a cl
     configError({ ALLOW_UNAUTHENTICATED_NETWORK: "maybe" }).message,
     /ALLOW_UNAUTHENTICATED_NETWORK/,
   );
+});
+
+Deno.test("DATABASE_URL selects PostgreSQL; a URL of another kind is refused, naming it", () => {
+  assert.equal(loadConfig({}).databaseUrl, undefined, "SQLite by default");
+  assert.equal(loadConfig({ DATABASE_URL: "" }).databaseUrl, undefined);
+  for (const url of ["postgres://u:p@db:5432/studio", "postgresql://db/studio"]) {
+    assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
+  }
+  const error = configError({ DATABASE_URL: "mysql://u:hunter2-secret@db/studio" });
+  assert.match(error.message, /DATABASE_URL/);
+  assert.match(error.message, /postgres:\/\//);
+  assert.doesNotMatch(error.message, /hunter2-secret/, "the value is never echoed");
+});
+
+Deno.test("JOB_LEASE_SECONDS defaults to 30 and is bounded", () => {
+  assert.equal(loadConfig({}).jobLeaseSeconds, 30);
+  assert.equal(loadConfig({ JOB_LEASE_SECONDS: "3" }).jobLeaseSeconds, 3);
+  assert.match(configError({ JOB_LEASE_SECONDS: "1" }).message, /JOB_LEASE_SECONDS/);
+  assert.match(configError({ JOB_LEASE_SECONDS: "soon" }).message, /JOB_LEASE_SECONDS/);
 });
