@@ -13,6 +13,8 @@ import { freshPostgresUrl } from "./_postgres.ts";
 /** A running service for one test. */
 export interface TestServer extends RunningServer {
   readonly dataDir: string;
+  /** The PostgreSQL database it runs on, if any (else SQLite under `dataDir`). */
+  readonly databaseUrl?: string;
   /** `fetch` relative to the server's URL. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Sends JSON and returns status and parsed body. */
@@ -57,6 +59,7 @@ export async function startTestServer(
   return {
     ...server,
     dataDir,
+    databaseUrl,
     ...client,
     countRows(table) {
       if (databaseUrl) {
