@@ -149,6 +149,19 @@ export async function lockKey(trx: Db, purpose: LockPurpose, key: string): Promi
 }
 
 /**
+ * Like {@linkcode lockKey}, but never waits: false when another transaction holds the lock
+ * (then it is not taken). A transaction that takes several such locks cannot deadlock with
+ * another doing the same. Always true on SQLite.
+ */
+export async function tryLockKey(trx: Db, purpose: LockPurpose, key: string): Promise<boolean> {
+  if (dialectOf(trx) !== "postgres") return true;
+  const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${
+    sql.lit(LOCK_CLASS[purpose])
+  }, hashtext(${key})) as locked`.execute(trx);
+  return rows[0].locked;
+}
+
+/**
  * Tells every instance listening on `channel` (see `OpenedDatabase.notifications`) about
  * `payload`. Inside a transaction it is delivered at commit, and not at all on rollback.
  * Payloads must stay short (PostgreSQL refuses 8000 bytes): send ids, not rows. Nothing to

@@ -133,7 +133,11 @@ export class EventHub {
     return next;
   }
 
-  /** Live frames of `topic` only (no replay). Returns the function that stops it. */
+  /**
+   * Live frames of `topic` only (no replay). Returns the function that stops it. Shared,
+   * delivery starts once the topic's feed has read where it starts: a frame committed
+   * before that is not delivered. {@linkcode follow} resolves only then.
+   */
   subscribe(topic: Topic, listener: FrameListener): () => void {
     return this.#attach(topic, listener).stop;
   }

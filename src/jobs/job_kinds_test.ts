@@ -135,15 +135,26 @@ async function queue(db: Db, note = "hello"): Promise<JobRow> {
   });
 }
 
-/** The first `done` frame of `topic`, once it is sent. */
-function nextDone(hub: EventHub, topic: `project:${string}`): Promise<Frame> {
-  return new Promise((resolve) => {
-    const stop = hub.subscribe(topic, (frame) => {
-      if (frame.type !== "done") return;
-      stop();
-      resolve(frame);
-    });
+/**
+ * Waits until frames of `topic` are flowing (with PostgreSQL that takes a read), then
+ * returns the promise of the first one `test` accepts. (An object: an async function
+ * cannot return a promise without waiting for it.)
+ */
+async function nextFrame(
+  hub: EventHub,
+  topic: `project:${string}`,
+  test: (frame: Frame) => boolean,
+): Promise<{ frame: Promise<Frame> }> {
+  const { promise, resolve } = Promise.withResolvers<Frame>();
+  const following = await hub.follow([topic], null, (frame) => {
+    if (test(frame)) resolve(frame);
   });
+  return { frame: promise.finally(() => following.close()) };
+}
+
+/** The first `done` frame of `topic` (see {@linkcode nextFrame}). */
+function nextDone(hub: EventHub, topic: `project:${string}`): Promise<{ frame: Promise<Frame> }> {
+  return nextFrame(hub, topic, (frame) => frame.type === "done");
 }
 
 for (const backend of BACKENDS) {
@@ -185,7 +196,7 @@ for (const backend of BACKENDS) {
     await withJobs(backend, "succeed", async ({ db, hub, jobs, shared }) => {
       const row = await queue(db);
       assert.equal(row.serial_key, JSON.parse(row.params).subject_id, "keyed by the definition");
-      const done = nextDone(hub, `project:${row.serial_key}`);
+      const done = (await nextDone(hub, `project:${row.serial_key}`)).frame;
       const runner = new JobRunner(db, jobs, { concurrency: 1, shared });
       await runner.start();
       try {
@@ -212,7 +223,7 @@ for (const backend of BACKENDS) {
   Deno.test(`a run that throws: the job fails, onFailed runs, done says error (${backend})`, async () => {
     await withJobs(backend, "fail", async ({ db, hub, jobs, calls, shared }) => {
       const row = await queue(db);
-      const done = nextDone(hub, `project:${row.serial_key}`);
+      const done = (await nextDone(hub, `project:${row.serial_key}`)).frame;
       const runner = new JobRunner(db, jobs, { concurrency: 1, shared });
       await runner.start();
       try {
@@ -235,7 +246,7 @@ for (const backend of BACKENDS) {
   Deno.test(`cancel: onCancelled inside the transaction, then done says cancelled (${backend})`, async () => {
     await withJobs(backend, "wait", async ({ db, hub, jobs, calls }) => {
       const queued = await queue(db, "queued one");
-      const done = nextDone(hub, `project:${queued.serial_key}`);
+      const done = (await nextDone(hub, `project:${queued.serial_key}`)).frame;
       const interrupted: string[] = [];
       const runner = { interrupt: (id: string) => void interrupted.push(id) };
       const cancelled = await cancelJob({ db, runner, jobs }, queued.id);
@@ -265,18 +276,15 @@ for (const backend of BACKENDS) {
     await withJobs(backend, "wait", async ({ db, hub, jobs, calls, shared }) => {
       const row = await queue(db);
       const runner = new JobRunner(db, jobs, { concurrency: 1, shared });
-      const started = new Promise<void>((resolve) => {
-        const stop = hub.subscribe(`project:${row.serial_key}`, (frame) => {
-          if (frame.type === "step" && frame.step === "one" && frame.state === "finished") {
-            stop();
-            resolve();
-          }
-        });
-      });
+      const started = (await nextFrame(
+        hub,
+        `project:${row.serial_key}`,
+        (frame) => frame.type === "step" && frame.step === "one" && frame.state === "finished",
+      )).frame;
       await runner.start();
       try {
         await started;
-        const done = nextDone(hub, `project:${row.serial_key}`);
+        const done = (await nextDone(hub, `project:${row.serial_key}`)).frame;
         await cancelJob({ db, runner, jobs }, row.id);
         assert.equal((await done).status, "cancelled");
         while (runner.runningCount() > 0) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -301,7 +309,7 @@ for (const backend of BACKENDS) {
         lease_owner: "dead",
         lease_expires_at: "2000-01-01T00:00:00.000Z",
       }).where("id", "=", row.id).execute();
-      const done = nextDone(hub, `project:${row.serial_key}`);
+      const done = (await nextDone(hub, `project:${row.serial_key}`)).frame;
       const runner = new JobRunner(db, jobs, { concurrency: 1, shared });
       await runner.start();
       try {

@@ -10,7 +10,13 @@
 import { getById } from "../db/get_by_id.ts";
 import type { ExpressionBuilder, Transaction } from "kysely";
 import type { Db } from "../db/database.ts";
-import { isoTimestamp, lockKey, notify, rowLockingTransaction, skipLocked } from "../db/dialect.ts";
+import {
+  isoTimestamp,
+  notify,
+  rowLockingTransaction,
+  skipLocked,
+  tryLockKey,
+} from "../db/dialect.ts";
 import type { Database, JobRow } from "../db/tables.ts";
 import type { JobKind, JobStatus } from "../db/vocabulary.ts";
 import { now } from "../db/timestamp.ts";
@@ -121,7 +127,7 @@ function keyHeld(db: Db, eb: ExpressionBuilder<Database & { j: JobRow }, "j">) {
  * this process). Several instances may claim at once: the candidate row is locked with
  * SKIP LOCKED (another claimer takes the next one instead of waiting), and the key is
  * locked and checked again before the job is taken, so two jobs of one key never start
- * together.
+ * together. A claim never waits for another.
  */
 export async function claimNextJob(
   db: Db,
@@ -139,12 +145,14 @@ export async function claimNextJob(
       const next = await skipLocked(trx, query.orderBy("j.created_at").orderBy("j.id").limit(1))
         .executeTakeFirst();
       if (!next) return undefined;
-      // Another instance may have taken a job of this key after the select's snapshot: wait
-      // for any claim of the key in flight, then look again with what has committed.
-      await lockKey(trx, "serialKey", next.serial_key);
-      const held = await trx.selectFrom("jobs as j").select("j.id")
-        .where("j.id", "=", next.id).where((eb) => keyHeld(trx, eb)).executeTakeFirst();
-      if (held) {
+      // Another instance may have taken a job of this key after the select's snapshot. Lock
+      // the key, then look again with what has committed. A key another claim holds right now
+      // is passed over instead of waited for: that claim either takes a job of the key (which
+      // then is busy) or finds it busy; and a claim that never waits cannot deadlock.
+      const free = await tryLockKey(trx, "serialKey", next.serial_key) &&
+        !await trx.selectFrom("jobs as j").select("j.id")
+          .where("j.id", "=", next.id).where((eb) => keyHeld(trx, eb)).executeTakeFirst();
+      if (!free) {
         passed.add(next.serial_key);
         continue;
       }
