@@ -147,6 +147,21 @@ async function startCluster(): Promise<PostgresCluster> {
       Deno.removeSync(dir, { recursive: true });
     }
   });
+  // A process that fails, is killed or times out ends without `unload`: a detached watchdog
+  // stops the cluster once this process is gone, so no server outlives its test run.
+  const stop = asRoot
+    ? `runuser -u postgres -- ${bin}/pg_ctl -D ${data} -m immediate stop`
+    : `${bin}/pg_ctl -D ${data} -m immediate stop`;
+  const watchdog = `while kill -0 ${Deno.pid} 2>/dev/null; do sleep 1; done; ${stop}; rm -rf ${dir}`;
+  check(
+    // setsid: its own session, so that a signal to this process group spares it.
+    await new Deno.Command("sh", {
+      args: ["-c", `setsid -f sh -c '${watchdog}' >/dev/null 2>&1 </dev/null`],
+      stdout: "null",
+      stderr: "null",
+    }).output(),
+    "starting the cluster's watchdog",
+  );
   const url = (database = "postgres") => `postgres://postgres@127.0.0.1:${port}/${database}`;
   let counter = 0;
   return {
