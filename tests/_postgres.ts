@@ -152,7 +152,8 @@ async function startCluster(): Promise<PostgresCluster> {
   const stop = asRoot
     ? `runuser -u postgres -- ${bin}/pg_ctl -D ${data} -m immediate stop`
     : `${bin}/pg_ctl -D ${data} -m immediate stop`;
-  const watchdog = `while kill -0 ${Deno.pid} 2>/dev/null; do sleep 1; done; ${stop}; rm -rf ${dir}`;
+  const watchdog =
+    `while kill -0 ${Deno.pid} 2>/dev/null; do sleep 1; done; ${stop}; rm -rf ${dir}`;
   check(
     // setsid: its own session, so that a signal to this process group spares it.
     await new Deno.Command("sh", {
