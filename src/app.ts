@@ -20,7 +20,7 @@ import { assetRoutes } from "./api/routes/assets.ts";
 import { manifestRoutes } from "./api/routes/manifests.ts";
 import { bundleRoutes } from "./api/routes/bundles.ts";
 import { bundleLimits } from "./bundles/limits.ts";
-import { serviceRoutes } from "./api/routes/service.ts";
+import { type DatabaseInfo, serviceRoutes } from "./api/routes/service.ts";
 import { identityRoutes } from "./api/routes/identities.ts";
 import { processingRoutes } from "./api/routes/processing.ts";
 import { projectRoutes } from "./api/routes/projects.ts";
@@ -37,6 +37,8 @@ import type { EnginePool } from "./engine/engine_pool.ts";
 export interface Services {
   readonly config: Config;
   readonly db: Db;
+  /** Which database `db` is, and this instance's id (for `/readyz`). */
+  readonly database: DatabaseInfo;
   readonly blobs: BlobStore;
   readonly pool: EnginePool;
   readonly images: ImageService;
@@ -98,6 +100,7 @@ export function createApp(services: Services): RouteGroup {
     "/",
     serviceRoutes({
       db: services.db,
+      database: services.database,
       pool: services.pool,
       blobs: services.blobs,
       reversePromptProvider: activeProvider(config),

@@ -148,6 +148,14 @@ export const EnvSchema = z.object({
     }).optional(),
   ),
   CONTACT_SHEET_PAGE_SIZE: blankIsUnset(intFrom(1, MAX_CONTACT_SHEET_PAGE_SIZE).default(48)),
+  // Several instances: PostgreSQL instead of the SQLite file, and the job lease.
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^postgres(ql)?:\/\/\S+$/, {
+      error: "Expected a PostgreSQL URL: postgres://user:password@host:5432/database",
+    }).optional(),
+  ),
+  JOB_LEASE_SECONDS: blankIsUnset(intFrom(2, 3600).default(30)),
 });
 
 /** The validated, frozen configuration the rest of the service receives. */
@@ -190,6 +198,13 @@ export interface Config {
   readonly jobConcurrency: number;
   /** At most this many crops are extracted from one image. */
   readonly maxCropsPerImage: number;
+  /** PostgreSQL URL shared by every instance; undefined: SQLite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /**
+   * How long a job stays claimed without a heartbeat (renewed every third of it): with
+   * several instances, a dead instance's job is taken over this long after its last beat.
+   */
+  readonly jobLeaseSeconds: number;
   /** Cells per contact sheet page; pages are numbered on from one another. */
   readonly contactSheetPageSize: number;
   /** The S3-compatible bucket blobs live in; null keeps them under `DATA_DIR`. */
@@ -264,6 +279,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     storyboardTimeoutMs: e.STORYBOARD_TIMEOUT_MS,
     jobConcurrency: e.JOB_CONCURRENCY,
     maxCropsPerImage: e.MAX_CROPS_PER_IMAGE,
+    databaseUrl: e.DATABASE_URL,
+    jobLeaseSeconds: e.JOB_LEASE_SECONDS,
     contactSheetPageSize: e.CONTACT_SHEET_PAGE_SIZE,
     s3: s3From(e),
   });

@@ -77,6 +77,8 @@ Deno.test("loadConfig parses every variable", () => {
     S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
     S3_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG",
     S3_REGION: "eu-west-1",
+    DATABASE_URL: "postgres://studio@db.lan:5432/studio",
+    JOB_LEASE_SECONDS: "12",
   });
   assert.deepEqual({ ...config }, {
     host: "0.0.0.0",
@@ -111,6 +113,8 @@ Deno.test("loadConfig parses every variable", () => {
       secretAccessKey: "wJalrXUtnFEMI/K7MDENG",
       region: "eu-west-1",
     },
+    databaseUrl: "postgres://studio@db.lan:5432/studio",
+    jobLeaseSeconds: 12,
   });
   assert.equal(loadConfig({ PORT: "0" }).port, 0);
   assert.equal(
@@ -348,4 +352,23 @@ Deno.test("a malformed S3_ENDPOINT, S3_BUCKET or S3_REGION is refused, naming it
     const error = configError({ ...S3, [name]: value });
     assert.match(error.message, new RegExp(`\\b${name}\\b`), `${name}=${value}`);
   }
+});
+
+Deno.test("DATABASE_URL selects PostgreSQL; a URL of another kind is refused, naming it", () => {
+  assert.equal(loadConfig({}).databaseUrl, undefined, "SQLite by default");
+  assert.equal(loadConfig({ DATABASE_URL: "" }).databaseUrl, undefined);
+  for (const url of ["postgres://u:p@db:5432/studio", "postgresql://db/studio"]) {
+    assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
+  }
+  const error = configError({ DATABASE_URL: "mysql://u:hunter2-secret@db/studio" });
+  assert.match(error.message, /DATABASE_URL/);
+  assert.match(error.message, /postgres:\/\//);
+  assert.doesNotMatch(error.message, /hunter2-secret/, "the value is never echoed");
+});
+
+Deno.test("JOB_LEASE_SECONDS defaults to 30 and is bounded", () => {
+  assert.equal(loadConfig({}).jobLeaseSeconds, 30);
+  assert.equal(loadConfig({ JOB_LEASE_SECONDS: "3" }).jobLeaseSeconds, 3);
+  assert.match(configError({ JOB_LEASE_SECONDS: "1" }).message, /JOB_LEASE_SECONDS/);
+  assert.match(configError({ JOB_LEASE_SECONDS: "soon" }).message, /JOB_LEASE_SECONDS/);
 });

@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { type Config, ConfigError, isLoopbackAddress } from "./config.ts";
-import { type Db, migrateToLatest, openDatabase } from "./db/database.ts";
+import { migrateToLatest } from "./db/database.ts";
+import { connectDatabase, describeDatabaseUrl, type OpenedDatabase } from "./db/dialect.ts";
 import { createApp, type Services } from "./app.ts";
 import { ImageService } from "./engine/image_service.ts";
 import { log, redactSecret, setLogLevel } from "./log.ts";
@@ -69,7 +70,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Before anything that would need undoing: a bucket that cannot be used stops the start.
   const blobs = await openBlobStore(config);
 
-  const db: Db = openDatabase(databasePath(config.dataDir));
+  const database = await openConfiguredDatabase(config);
+  const { db } = database;
   let pool: EnginePool | undefined;
   try {
     const applied = await migrateToLatest(db);
@@ -88,10 +90,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await pool.ready();
   } catch (error) {
     pool?.close();
-    await db.destroy();
+    await database.close();
     throw error;
   }
-  const hub = new EventHub(db);
+  // Shared with other instances (PostgreSQL): frames and cancels travel as notifications.
+  const shared = database.notifications;
+  const hub = new EventHub(db, { shared });
+  await hub.start();
   const pipeline: PipelineDeps = {
     db,
     blobs,
@@ -108,7 +113,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     bindJob(reprocessAssetJob, pipeline),
     bindJob(storyboardJob, { db, hub, writer }),
   ]);
-  const runner = new JobRunner(db, jobs, { concurrency: config.jobConcurrency });
+  const runner = new JobRunner(db, jobs, {
+    concurrency: config.jobConcurrency,
+    leaseSeconds: config.jobLeaseSeconds,
+    shared,
+  });
   const websocket = createWebSocketEndpoint({
     hub,
     authToken: config.authToken,
@@ -118,6 +127,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const services: Services = {
     config,
     db,
+    database: { kind: database.kind, instance: runner.owner },
     pool,
     blobs,
     images: new ImageService(pool, { maxPixels: config.maxImagePixels }),
@@ -137,7 +147,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const address = await listening;
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   const url = `http://${host}:${address.port}`;
-  log.info("Manifest Studio is serving.", { url, workers: config.workers });
+  log.info("Manifest Studio is serving.", {
+    url,
+    workers: config.workers,
+    database: database.label,
+    instance: runner.owner,
+  });
   if (config.authToken === undefined && !isLoopbackAddress(config.host)) {
     // Allowed only by ALLOW_UNAUTHENTICATED_NETWORK: say once what that means in practice.
     log.warn(
@@ -158,8 +173,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
         websocket.closeAll();
         await server.shutdown();
         await runner.stop();
+        hub.stop();
         pool.close();
-        await db.destroy();
+        await database.close();
       })();
       return closing;
     },
@@ -184,6 +200,38 @@ async function openBlobStore(config: Config): Promise<BlobStore> {
   } catch (error) {
     if (error instanceof S3StoreError) throw new ConfigError(error.message);
     throw error;
+  }
+}
+
+/**
+ * The database `DATABASE_URL` names (PostgreSQL), else the SQLite file in `DATA_DIR`. A
+ * PostgreSQL server that cannot be reached is a configuration error: the service refuses
+ * to start rather than serve without its data.
+ */
+async function openConfiguredDatabase(config: Config): Promise<OpenedDatabase> {
+  const sqlitePath = databasePath(config.dataDir);
+  if (config.databaseUrl === undefined) return await connectDatabase({ sqlitePath });
+  // The URL's password must not reach a log line through an error message.
+  redactSecret(passwordOf(config.databaseUrl));
+  try {
+    return await connectDatabase({ url: config.databaseUrl, sqlitePath });
+  } catch (error) {
+    throw new ConfigError(
+      `DATABASE_URL names a PostgreSQL database this process cannot use ` +
+        `(${describeDatabaseUrl(config.databaseUrl)}): ${(error as Error).message}. Check ` +
+        "that the server runs and is reachable, and the user, password and database name; " +
+        "or unset DATABASE_URL to use the SQLite file in DATA_DIR.",
+      { cause: error },
+    );
+  }
+}
+
+/** The URL's password, decoded, if it has one. */
+function passwordOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

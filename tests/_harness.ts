@@ -8,10 +8,13 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { loadConfig } from "../src/config.ts";
 import { databasePath, type RunningServer, startServer } from "../src/server.ts";
+import { freshPostgresUrl } from "./_postgres.ts";
 
 /** A running service for one test. */
 export interface TestServer extends RunningServer {
   readonly dataDir: string;
+  /** The PostgreSQL database it runs on, if any (else SQLite under `dataDir`). */
+  readonly databaseUrl?: string;
   /** `fetch` relative to the server's URL. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Sends JSON and returns status and parsed body. */
@@ -32,25 +35,40 @@ export interface JsonReply {
   readonly headers: Headers;
 }
 
-/** Starts a service with `env` on top of quiet test defaults. */
+/**
+ * Starts a service with `env` on top of quiet test defaults. With `TEST_DATABASE=postgres`
+ * in the environment, a service given no `DATABASE_URL` gets a fresh PostgreSQL database
+ * (a way to run any of these tests against PostgreSQL; CI runs them on SQLite).
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   options: { dataDir?: string; keepData?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "manifest-studio-test-" });
+  const databaseUrl = env.DATABASE_URL ??
+    (Deno.env.get("TEST_DATABASE") === "postgres" ? await postgresUrlFor(dataDir) : undefined);
   const server = await startServer(loadConfig({
     PORT: "0",
     DATA_DIR: dataDir,
     WORKERS: "1",
     LOG_LEVEL: "error",
     ...env,
+    ...(databaseUrl && { DATABASE_URL: databaseUrl }),
   }));
   const client = httpClient(server.url);
   return {
     ...server,
     dataDir,
+    databaseUrl,
     ...client,
     countRows(table) {
+      if (databaseUrl) {
+        // Synchronous like the SQLite branch: psql comes with PostgreSQL.
+        const output = new Deno.Command("psql", {
+          args: [databaseUrl, "-tAc", `select count(*) from ${table}`],
+        }).outputSync();
+        return Number(new TextDecoder().decode(output.stdout).trim());
+      }
       const db = new DatabaseSync(databasePath(dataDir), { readOnly: true });
       try {
         const row = db.prepare(`select count(*) as n from ${table}`).get() as { n: number };
@@ -69,6 +87,17 @@ export async function startTestServer(
       if (!options.keepData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * The PostgreSQL database of the test server on `dataDir`: one per data directory, so a
+ * test that restarts a server on the same `DATA_DIR` finds its data again.
+ */
+const postgresByDataDir = new Map<string, Promise<string>>();
+function postgresUrlFor(dataDir: string): Promise<string> {
+  let url = postgresByDataDir.get(dataDir);
+  if (!url) postgresByDataDir.set(dataDir, url = freshPostgresUrl());
+  return url;
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {

@@ -41,6 +41,14 @@ async function createProject(server: TestServer, body: Any): Promise<string> {
 
 /** Rows of `table` for a project, read through a separate connection. */
 function rowsOf(server: TestServer, table: string, projectId: string): Any[] {
+  if (server.databaseUrl) {
+    // PostgreSQL (TEST_DATABASE=postgres): the same rows as JSON, through psql.
+    const query = `select coalesce(json_agg(t order by scene_index), '[]') from ${table} t ` +
+      `where project_id = '${projectId}'`;
+    const output = new Deno.Command("psql", { args: [server.databaseUrl, "-tAc", query] })
+      .outputSync();
+    return JSON.parse(new TextDecoder().decode(output.stdout));
+  }
   const db = new DatabaseSync(databasePath(server.dataDir), { readOnly: true });
   try {
     return db.prepare(`select * from ${table} where project_id = ? order by scene_index`)

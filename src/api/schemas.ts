@@ -302,6 +302,11 @@ export const Readiness = z.object({
     kind: z.enum(["local", "s3"]).describe("Files under DATA_DIR, or an S3-compatible bucket"),
     status: z.enum(["ok", "error"]).describe("error: the service log says why"),
   }),
+  database_kind: z.enum(["sqlite", "postgres"])
+    .describe("Where the data lives: the SQLite file in DATA_DIR, or DATABASE_URL"),
+  instance: z.string().describe(
+    "This process's id: the lease owner of the jobs it runs (several instances share one database)",
+  ),
   workers: z.object({
     size: z.number().int(),
     busy: z.number().int(),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { type Db, migrateToLatest, openDatabase } from "../db/database.ts";
+import type { Db } from "../db/database.ts";
+import { type Backend, BACKENDS, openTestDatabase } from "../../tests/_postgres.ts";
 import { EventHub } from "../events/event_hub.ts";
 import { lastSeqOf } from "../events/event_log.ts";
 import type { Frame } from "../events/frames.ts";
@@ -110,13 +111,13 @@ interface Fixture {
 }
 
 async function withServer(
-  options: { authToken?: string; withLastSeq?: boolean },
+  options: { authToken?: string; withLastSeq?: boolean; backend?: Backend },
   use: (fixture: Fixture) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ws_test_" });
-  const db = openDatabase(`${dir}/ws.db`);
-  await migrateToLatest(db);
-  const hub = new EventHub(db);
+  const opened = await openTestDatabase(options.backend ?? "sqlite");
+  const db = opened.db;
+  const hub = new EventHub(db, { shared: opened.notifications });
+  await hub.start();
   const states = new Map<Topic, Record<string, unknown>>([
     [A, { status: "processing", job_id: "job-a", progress: { done: 0 } }],
     [B, { status: "queued", job_id: "job-b", progress: { done: 0 } }],
@@ -143,13 +144,14 @@ async function withServer(
         clients.push(client);
         return client;
       },
-      emit: (topic, type, payload = {}) => hub.emit({ topic, type, jobId: "job", payload }),
+      emit: async (topic, type, payload = {}) =>
+        (await hub.emit({ topic, type, jobId: "job", payload }))!,
     });
   } finally {
     await Promise.all(clients.map((client) => client.close()));
     await server.shutdown();
-    await db.destroy();
-    await Deno.remove(dir, { recursive: true });
+    hub.stop();
+    await opened.close();
   }
 }
 
@@ -157,100 +159,106 @@ function subscribe(client: Client, topics: Topic[], since?: number): void {
   client.send({ type: "subscribe", topics, ...(since === undefined ? {} : { since }) });
 }
 
-Deno.test("a subscriber gets a snapshot, then live frames of its topic in order", async () => {
-  await withServer({}, async ({ connect, emit }) => {
-    const client = await connect();
-    subscribe(client, [A]);
-    const snapshot = await client.next();
-    assert.equal(snapshot.type, "snapshot");
-    assert.equal(snapshot.topic, A);
-    assert.equal(snapshot.seq, 0);
-    assert.equal(snapshot.status, "processing");
-    assert.equal(snapshot.job_id, "job-a");
-    assert.match(String(snapshot.ts), /^\d{4}-\d\d-\d\dT/);
+for (const backend of BACKENDS) {
+  Deno.test(`a subscriber gets a snapshot, then live frames of its topic in order (${backend})`, async () => {
+    await withServer({ backend }, async ({ connect, emit }) => {
+      const client = await connect();
+      subscribe(client, [A]);
+      const snapshot = await client.next();
+      assert.equal(snapshot.type, "snapshot");
+      assert.equal(snapshot.topic, A);
+      assert.equal(snapshot.seq, 0);
+      assert.equal(snapshot.status, "processing");
+      assert.equal(snapshot.job_id, "job-a");
+      assert.match(String(snapshot.ts), /^\d{4}-\d\d-\d\dT/);
 
-    const sent = [
-      await emit(A, "step", { step: "decode", state: "started" }),
-      await emit(B, "progress", { n: 1 }),
-      await emit(A, "progress", { current_step: "decode", progress: { done: 1 } }),
-      await emit(A, "asset", { asset: { id: "x" } }),
-      await emit(A, "done", { status: "complete" }),
-    ].filter((frame) => frame.topic === A);
-    const frames = await client.take(sent.length);
-    assert.deepEqual(frames, sent.map((frame) => JSON.parse(JSON.stringify(frame))));
-    assert.deepEqual(frames.map((f) => f.type), ["step", "progress", "asset", "done"]);
-    assert.deepEqual(await client.untilPong(), [], "no frame of topic B arrives");
+      const sent = [
+        await emit(A, "step", { step: "decode", state: "started" }),
+        await emit(B, "progress", { n: 1 }),
+        await emit(A, "progress", { current_step: "decode", progress: { done: 1 } }),
+        await emit(A, "asset", { asset: { id: "x" } }),
+        await emit(A, "done", { status: "complete" }),
+      ].filter((frame) => frame.topic === A);
+      const frames = await client.take(sent.length);
+      assert.deepEqual(frames, sent.map((frame) => JSON.parse(JSON.stringify(frame))));
+      assert.deepEqual(frames.map((f) => f.type), ["step", "progress", "asset", "done"]);
+      assert.deepEqual(await client.untilPong(), [], "no frame of topic B arrives");
+    });
   });
-});
+}
 
-Deno.test("ping answers pong with the last seq sent", async () => {
-  await withServer({}, async ({ connect, emit }) => {
-    const client = await connect();
-    client.send({ type: "ping" });
-    const pong = await client.next();
-    assert.equal(pong.type, "pong");
-    assert.equal(pong.seq, 0);
-    assert.equal(pong.topic, null);
-    assert.equal(typeof pong.ts, "string");
+for (const backend of BACKENDS) {
+  Deno.test(`ping answers pong with the last seq sent (${backend})`, async () => {
+    await withServer({ backend }, async ({ connect, emit }) => {
+      const client = await connect();
+      client.send({ type: "ping" });
+      const pong = await client.next();
+      assert.equal(pong.type, "pong");
+      assert.equal(pong.seq, 0);
+      assert.equal(pong.topic, null);
+      assert.equal(typeof pong.ts, "string");
 
-    subscribe(client, [A]);
-    await client.next();
-    const frame = await emit(A, "progress");
-    assert.equal((await client.next()).seq, frame.seq);
-    client.send({ type: "ping" });
-    const after = await client.next();
-    assert.equal(after.type, "pong");
-    assert.equal(after.seq, frame.seq);
+      subscribe(client, [A]);
+      await client.next();
+      const frame = await emit(A, "progress");
+      assert.equal((await client.next()).seq, frame.seq);
+      client.send({ type: "ping" });
+      const after = await client.next();
+      assert.equal(after.type, "pong");
+      assert.equal(after.seq, frame.seq);
+    });
   });
-});
+}
 
-Deno.test("bad messages answer an error frame and the socket keeps working", async () => {
-  await withServer({}, async ({ connect, emit }) => {
-    const client = await connect();
-    const cases: [unknown, string][] = [
-      ["{not json", "malformed_message"],
-      [{ type: "dance" }, "invalid_message"],
-      [{ topics: [A] }, "invalid_message"],
-      [{ type: "subscribe", topics: ["manifest:nope"] }, "invalid_message"],
-      [{ type: "subscribe", topics: [] }, "invalid_message"],
-      [{ type: "subscribe", topics: [A], since: -1 }, "invalid_message"],
-      [{ type: "subscribe", topics: [A], since: 1.5 }, "invalid_message"],
-      [{ type: "unsubscribe" }, "invalid_message"],
-      [[1, 2, 3], "invalid_message"],
-      [
-        {
-          type: "subscribe",
-          topics: Array.from(
-            { length: 51 },
-            (_, i) => `manifest:00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-          ),
-        },
-        "too_many_topics",
-      ],
-      [JSON.stringify({ type: "ping", pad: "x".repeat(20_000) }), "message_too_large"],
-    ];
-    for (const [message, code] of cases) {
-      client.send(message);
+for (const backend of BACKENDS) {
+  Deno.test(`bad messages answer an error frame and the socket keeps working (${backend})`, async () => {
+    await withServer({ backend }, async ({ connect, emit }) => {
+      const client = await connect();
+      const cases: [unknown, string][] = [
+        ["{not json", "malformed_message"],
+        [{ type: "dance" }, "invalid_message"],
+        [{ topics: [A] }, "invalid_message"],
+        [{ type: "subscribe", topics: ["manifest:nope"] }, "invalid_message"],
+        [{ type: "subscribe", topics: [] }, "invalid_message"],
+        [{ type: "subscribe", topics: [A], since: -1 }, "invalid_message"],
+        [{ type: "subscribe", topics: [A], since: 1.5 }, "invalid_message"],
+        [{ type: "unsubscribe" }, "invalid_message"],
+        [[1, 2, 3], "invalid_message"],
+        [
+          {
+            type: "subscribe",
+            topics: Array.from(
+              { length: 51 },
+              (_, i) => `manifest:00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+            ),
+          },
+          "too_many_topics",
+        ],
+        [JSON.stringify({ type: "ping", pad: "x".repeat(20_000) }), "message_too_large"],
+      ];
+      for (const [message, code] of cases) {
+        client.send(message);
+        const error = await client.next();
+        assert.equal(error.type, "error", JSON.stringify(message).slice(0, 80));
+        assert.equal(error.code, code, JSON.stringify(message).slice(0, 80));
+        assert.equal(error.topic, null);
+        assert.equal(error.seq, 0);
+        assert.equal(typeof error.message, "string");
+        assert.equal(typeof error.ts, "string");
+      }
+      client.socket.send(new Uint8Array([1, 2, 3]));
+      assert.equal((await client.next()).code, "malformed_message");
+
+      subscribe(client, [A]);
+      assert.equal((await client.next()).type, "snapshot");
+      const frame = await emit(A, "progress");
+      assert.equal((await client.next()).seq, frame.seq);
+      client.send({ type: "nope" });
       const error = await client.next();
-      assert.equal(error.type, "error", JSON.stringify(message).slice(0, 80));
-      assert.equal(error.code, code, JSON.stringify(message).slice(0, 80));
-      assert.equal(error.topic, null);
-      assert.equal(error.seq, 0);
-      assert.equal(typeof error.message, "string");
-      assert.equal(typeof error.ts, "string");
-    }
-    client.socket.send(new Uint8Array([1, 2, 3]));
-    assert.equal((await client.next()).code, "malformed_message");
-
-    subscribe(client, [A]);
-    assert.equal((await client.next()).type, "snapshot");
-    const frame = await emit(A, "progress");
-    assert.equal((await client.next()).seq, frame.seq);
-    client.send({ type: "nope" });
-    const error = await client.next();
-    assert.equal(error.seq, frame.seq, "an error frame carries the last seq delivered");
+      assert.equal(error.seq, frame.seq, "an error frame carries the last seq delivered");
+    });
   });
-});
+}
 
 Deno.test("an unknown topic answers an error naming it; known topics still subscribe", async () => {
   await withServer({}, async ({ connect, endpoint }) => {
@@ -265,111 +273,119 @@ Deno.test("an unknown topic answers an error naming it; known topics still subsc
   });
 });
 
-Deno.test("a client resuming with since gets exactly what it missed, a snapshot, then live", async () => {
-  await withServer({}, async ({ connect, emit, states }) => {
-    const watcher = await connect();
-    const leaver = await connect();
-    subscribe(watcher, [A]);
-    subscribe(leaver, [A]);
-    await watcher.next();
-    await leaver.next();
+for (const backend of BACKENDS) {
+  Deno.test(`a client resuming with since gets exactly what it missed, a snapshot, then live (${backend})`, async () => {
+    await withServer({ backend }, async ({ connect, emit, states }) => {
+      const watcher = await connect();
+      const leaver = await connect();
+      subscribe(watcher, [A]);
+      subscribe(leaver, [A]);
+      await watcher.next();
+      await leaver.next();
 
-    const emitted: Frame[] = [];
-    for (let i = 1; i <= 4; i++) {
-      emitted.push(await emit(A, "progress", { n: i }));
-      await emit(B, "progress", { n: i }); // Interleaved: seqs of A are not contiguous.
-    }
-    const k = (await leaver.take(4)).at(-1)!.seq;
-    assert.equal(k, emitted[3].seq);
-    await leaver.close();
+      const emitted: Frame[] = [];
+      for (let i = 1; i <= 4; i++) {
+        emitted.push(await emit(A, "progress", { n: i }));
+        await emit(B, "progress", { n: i }); // Interleaved: seqs of A are not contiguous.
+      }
+      const k = (await leaver.take(4)).at(-1)!.seq;
+      assert.equal(k, emitted[3].seq);
+      await leaver.close();
 
-    for (let i = 5; i <= 10; i++) emitted.push(await emit(A, "progress", { n: i }));
-    states.set(A, { status: "processing", job_id: "job-a", progress: { done: 10 } });
-    assert.deepEqual((await watcher.take(10)).map((f) => f.seq), emitted.map((f) => f.seq));
+      for (let i = 5; i <= 10; i++) emitted.push(await emit(A, "progress", { n: i }));
+      states.set(A, { status: "processing", job_id: "job-a", progress: { done: 10 } });
+      assert.deepEqual((await watcher.take(10)).map((f) => f.seq), emitted.map((f) => f.seq));
 
-    const back = await connect();
-    subscribe(back, [A], k);
-    const missed = await back.take(6);
-    assert.deepEqual(missed.map((f) => f.n), [5, 6, 7, 8, 9, 10]);
-    assert.deepEqual(missed.map((f) => f.seq), emitted.slice(4).map((f) => f.seq));
-    const snapshot = await back.next();
-    assert.equal(snapshot.type, "snapshot");
-    assert.equal(snapshot.seq, emitted[9].seq, "the snapshot carries the last seq replayed");
-    assert.deepEqual(snapshot.progress, { done: 10 });
+      const back = await connect();
+      subscribe(back, [A], k);
+      const missed = await back.take(6);
+      assert.deepEqual(missed.map((f) => f.n), [5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(missed.map((f) => f.seq), emitted.slice(4).map((f) => f.seq));
+      const snapshot = await back.next();
+      assert.equal(snapshot.type, "snapshot");
+      assert.equal(snapshot.seq, emitted[9].seq, "the snapshot carries the last seq replayed");
+      assert.deepEqual(snapshot.progress, { done: 10 });
 
-    const live = await emit(A, "done", { status: "complete" });
-    assert.equal((await back.next()).seq, live.seq);
-    assert.equal((await watcher.next()).seq, live.seq);
+      const live = await emit(A, "done", { status: "complete" });
+      assert.equal((await back.next()).seq, live.seq);
+      assert.equal((await watcher.next()).seq, live.seq);
+    });
   });
-});
+}
 
-Deno.test("resuming while frames are being emitted has no gap and no duplicate", async () => {
-  await withServer({}, async ({ connect, emit }) => {
-    const watcher = await connect();
-    subscribe(watcher, [A]);
-    await watcher.next();
-    for (let i = 0; i < 20; i++) await emit(A, "progress", { n: i });
-    const first = await watcher.take(20);
-    const since = first[9].seq;
+for (const backend of BACKENDS) {
+  Deno.test(`resuming while frames are being emitted has no gap and no duplicate (${backend})`, async () => {
+    await withServer({ backend }, async ({ connect, emit }) => {
+      const watcher = await connect();
+      subscribe(watcher, [A]);
+      await watcher.next();
+      for (let i = 0; i < 20; i++) await emit(A, "progress", { n: i });
+      const first = await watcher.take(20);
+      const since = first[9].seq;
 
-    // Emit concurrently with the resubscription: the replay/live boundary falls somewhere
-    // inside this burst.
-    const back = await connect();
-    const burst = Array.from({ length: 60 }, (_, i) => emit(A, "progress", { n: 20 + i }));
-    subscribe(back, [A], since);
-    const expected = [...first.slice(10), ...await Promise.all(burst)].map((f) => f.seq);
+      // Emit concurrently with the resubscription: the replay/live boundary falls somewhere
+      // inside this burst.
+      const back = await connect();
+      const burst = Array.from({ length: 60 }, (_, i) => emit(A, "progress", { n: 20 + i }));
+      subscribe(back, [A], since);
+      const expected = [...first.slice(10), ...await Promise.all(burst)].map((f) => f.seq);
 
-    const frames = [...await back.take(expected.length + 1), ...await back.untilPong()];
-    const at = frames.findIndex((frame) => frame.type === "snapshot");
-    assert.notEqual(at, -1, "a snapshot is sent");
-    const rest = frames.filter((_, i) => i !== at);
-    assert.deepEqual(rest.map((frame) => frame.seq), expected);
-    // Replayed frames come before the snapshot and carry seq ≤ its seq; live ones after.
-    assert.ok(rest.slice(0, at).every((frame) => frame.seq <= frames[at].seq));
-    assert.ok(rest.slice(at).every((frame) => frame.seq > frames[at].seq));
+      const frames = [...await back.take(expected.length + 1), ...await back.untilPong()];
+      const at = frames.findIndex((frame) => frame.type === "snapshot");
+      assert.notEqual(at, -1, "a snapshot is sent");
+      const rest = frames.filter((_, i) => i !== at);
+      assert.deepEqual(rest.map((frame) => frame.seq), expected);
+      // Replayed frames come before the snapshot and carry seq ≤ its seq; live ones after.
+      assert.ok(rest.slice(0, at).every((frame) => frame.seq <= frames[at].seq));
+      assert.ok(rest.slice(at).every((frame) => frame.seq > frames[at].seq));
+    });
   });
-});
+}
 
-Deno.test("a snapshot without since carries the topic's last seq when lastSeq is given", async () => {
-  await withServer({ withLastSeq: true }, async ({ connect, emit }) => {
-    await emit(A, "progress");
-    const last = await emit(A, "progress");
-    await emit(B, "progress");
-    const client = await connect();
-    subscribe(client, [A]);
-    const snapshot = await client.next();
-    assert.equal(snapshot.type, "snapshot");
-    assert.equal(snapshot.seq, last.seq);
-    assert.deepEqual(await client.untilPong(), [], "frames the snapshot reflects are not sent");
+for (const backend of BACKENDS) {
+  Deno.test(`a snapshot without since carries the topic's last seq when lastSeq is given (${backend})`, async () => {
+    await withServer({ backend, withLastSeq: true }, async ({ connect, emit }) => {
+      await emit(A, "progress");
+      const last = await emit(A, "progress");
+      await emit(B, "progress");
+      const client = await connect();
+      subscribe(client, [A]);
+      const snapshot = await client.next();
+      assert.equal(snapshot.type, "snapshot");
+      assert.equal(snapshot.seq, last.seq);
+      assert.deepEqual(await client.untilPong(), [], "frames the snapshot reflects are not sent");
+    });
   });
-});
+}
 
-Deno.test("re-subscribing replaces the follow; unsubscribe stops delivery", async () => {
-  await withServer({}, async ({ connect, emit, endpoint }) => {
-    const client = await connect();
-    subscribe(client, [A, B]);
-    await client.take(2);
-    subscribe(client, [A]);
-    assert.equal((await client.next()).type, "snapshot");
-    const once = await emit(A, "progress");
-    assert.deepEqual((await client.untilPong()).map((f) => f.seq), [once.seq]);
-    assert.deepEqual(endpoint.stats(), { open: 1, subscriptions: 2 });
+for (const backend of BACKENDS) {
+  Deno.test(`re-subscribing replaces the follow; unsubscribe stops delivery (${backend})`, async () => {
+    await withServer({ backend }, async ({ connect, emit, endpoint }) => {
+      const client = await connect();
+      subscribe(client, [A, B]);
+      await client.take(2);
+      subscribe(client, [A]);
+      assert.equal((await client.next()).type, "snapshot");
+      const once = await emit(A, "progress");
+      assert.deepEqual((await client.untilPong()).map((f) => f.seq), [once.seq]);
+      assert.deepEqual(endpoint.stats(), { open: 1, subscriptions: 2 });
 
-    client.send({ type: "unsubscribe", topics: [A, UNKNOWN] });
-    await client.untilPong();
-    await emit(A, "progress");
-    const fromB = await emit(B, "progress");
-    assert.deepEqual((await client.untilPong()).map((f) => f.seq), [fromB.seq]);
-    assert.deepEqual(endpoint.stats(), { open: 1, subscriptions: 1 });
+      client.send({ type: "unsubscribe", topics: [A, UNKNOWN] });
+      await client.untilPong();
+      await emit(A, "progress");
+      const fromB = await emit(B, "progress");
+      assert.deepEqual((await client.untilPong()).map((f) => f.seq), [fromB.seq]);
+      assert.deepEqual(endpoint.stats(), { open: 1, subscriptions: 1 });
 
-    await client.close();
-    // The server sees the close a moment later.
-    for (let i = 0; i < 200 && endpoint.stats().open > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.deepEqual(endpoint.stats(), { open: 0, subscriptions: 0 });
+      await client.close();
+      // The server sees the close a moment later.
+      for (let i = 0; i < 200 && endpoint.stats().open > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual(endpoint.stats(), { open: 0, subscriptions: 0 });
+    });
   });
-});
+}
 
 Deno.test("GET /ws without an upgrade answers 400 in the API's error shape", async () => {
   await withServer({}, async ({ url }) => {

@@ -5,8 +5,15 @@
  * @module
  */
 import type { Db } from "../db/database.ts";
+import { lockKey, notify, rowLockingTransaction } from "../db/dialect.ts";
 import type { Frame } from "./frames.ts";
 import type { FrameType, Topic } from "../db/vocabulary.ts";
+
+/**
+ * The notification channel of frames. A payload is `<origin> <seq> <topic>`: who wrote
+ * it, and where to read it (payloads are limited to 8000 bytes; frames are not).
+ */
+export const EVENTS_CHANNEL = "manifest_studio_events";
 
 /** What a caller records; `seq` and `ts` are assigned here. */
 export interface NewFrame {
@@ -14,9 +21,43 @@ export interface NewFrame {
   readonly type: FrameType;
   readonly jobId: string | null;
   readonly payload: Readonly<Record<string, unknown>>;
+  /**
+   * Checked just before the frame is stored (with several instances, inside its
+   * transaction, under its topic's lock): when it answers false the frame is dropped.
+   * A job's progress passes "the job was not cancelled", so that a frame racing a cancel
+   * made on another instance cannot land after the cancel's `done`.
+   */
+  readonly stillCurrent?: (db: Db) => Promise<boolean>;
 }
 
-/** Stores a frame and returns it with its `seq`. */
+/**
+ * Stores a frame where several instances write frames (PostgreSQL) and announces it to
+ * all of them, in one transaction. The transaction holds the topic's lock from before its
+ * `seq` is drawn until it commits, so within one topic frames commit in `seq` order: a
+ * reader that has every frame of a topic up to `s` and later sees `s'` committed knows
+ * nothing between them can still appear. Returns the frame and the topic's `seq` before
+ * it (what a reader needs to have delivered to deliver this one directly), or null when
+ * `stillCurrent` dropped it.
+ */
+export async function recordFrame(
+  db: Db,
+  frame: NewFrame,
+  origin: string,
+): Promise<{ frame: Frame; previousSeq: number } | null> {
+  return await rowLockingTransaction(db).execute(async (trx) => {
+    await lockKey(trx, "topic", frame.topic);
+    if (frame.stillCurrent && !await frame.stillCurrent(trx)) return null;
+    const previousSeq = await lastSeqOf(trx, frame.topic);
+    const stored = await appendFrame(trx, frame);
+    await notify(trx, EVENTS_CHANNEL, `${origin} ${stored.seq} ${frame.topic}`);
+    return { frame: stored, previousSeq };
+  });
+}
+
+/**
+ * Stores a frame and returns it with its `seq`. Alone on the database; where several
+ * instances write frames, {@linkcode recordFrame} keeps each topic in commit order.
+ */
 export async function appendFrame(db: Db, frame: NewFrame): Promise<Frame> {
   const ts = new Date().toISOString();
   const row = await db.insertInto("events")
@@ -29,7 +70,14 @@ export async function appendFrame(db: Db, frame: NewFrame): Promise<Frame> {
     })
     .returning("seq")
     .executeTakeFirstOrThrow();
-  return toFrame({ seq: row.seq, ts, ...frame });
+  return toFrame({
+    seq: row.seq,
+    ts,
+    topic: frame.topic,
+    type: frame.type,
+    jobId: frame.jobId,
+    payload: frame.payload,
+  });
 }
 
 /** Frames of `topics` with `seq > since`, oldest first (at most `limit`). */
@@ -100,7 +148,7 @@ export async function pruneFrames(
 }
 
 function toFrame(
-  parts: NewFrame & { readonly seq: number; readonly ts: string },
+  parts: Omit<NewFrame, "stillCurrent"> & { readonly seq: number; readonly ts: string },
 ): Frame {
   return {
     ...parts.payload,

@@ -19,4 +19,11 @@ export interface JobControl {
    * stop (cancelled, or the service is shutting down — then it resumes at the next start).
    */
   checkpoint(): Promise<void>;
+  /**
+   * Resolves as `work` does, or throws {@linkcode JobInterruptedError} as soon as the job
+   * must stop, leaving `work` to finish unobserved. Only for work that writes nothing (a
+   * worker's computation, a read): a cancel then stops the job within moments instead of
+   * after the longest unit of work, and no write of it follows the stop.
+   */
+  interruptible<T>(work: Promise<T>): Promise<T>;
 }

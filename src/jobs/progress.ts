@@ -8,7 +8,7 @@
 import type { Db } from "../db/database.ts";
 import type { EventHub } from "../events/event_hub.ts";
 import type { Topic } from "../db/vocabulary.ts";
-import { saveProgress } from "./job_store.ts";
+import { saveProgress, statusOf } from "./job_store.ts";
 
 /** Where a step is. */
 export interface StepState {
@@ -169,6 +169,16 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
 
   async #emit(type: "progress" | "step" | "asset", payload: Record<string, unknown>) {
     if (this.#signal?.aborted) return;
-    await this.#hub.emit({ topic: this.#topic, type, jobId: this.#jobId, payload });
+    const jobId = this.#jobId;
+    await this.#hub.emit({
+      topic: this.#topic,
+      type,
+      jobId,
+      payload,
+      // A cancel made on another instance reaches this one a moment later: a frame that
+      // races it is dropped rather than sent after the cancel's `done`. (A job that
+      // succeeded still sends the frames that close its last step.)
+      stillCurrent: async (db) => (await statusOf(db, jobId)) !== "cancelled",
+    });
   }
 }

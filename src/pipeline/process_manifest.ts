@@ -76,7 +76,7 @@ async function runManifestJob(
     await RUN_STEP[step](ctx);
     await progress.stepFinished(step);
   }
-  const { error, assetCount, warnings } = await finish(ctx);
+  const { error, assetCount, warnings } = await finish(ctx, job);
   return { error, totals: { asset_count: assetCount }, warnings };
 }
 
@@ -86,6 +86,7 @@ async function runManifestJob(
  */
 async function finish(
   ctx: StepContext,
+  job: Job<ManifestJobParams>,
 ): Promise<{ error: string | null; assetCount: number; warnings: string[] }> {
   return await ctx.db.transaction().execute(async (trx) => {
     const rows = await trx.selectFrom("assets").select(["prompted_at", "prompt_error", "image_key"])
@@ -95,8 +96,12 @@ async function finish(
     const error = withImage.length > 0 && failed.length === withImage.length
       ? `No asset could be described: ${failed[0].prompt_error}`
       : null;
-    const ended = await finishJob(trx, ctx.jobId, error ? "failed" : "succeeded", error);
-    if (!ended) throw new JobInterruptedError(`Job ${ctx.jobId} was cancelled.`);
+    const ended = await finishJob(trx, job, error ? "failed" : "succeeded", error);
+    if (!ended) {
+      throw new JobInterruptedError(
+        `Job ${ctx.jobId} was cancelled, or taken over after its lease expired.`,
+      );
+    }
     await trx.updateTable("manifests")
       .set({ status: error ? "ERROR" : "READY", error, updated_at: now() })
       .where("id", "=", ctx.manifestId).execute();

@@ -179,8 +179,10 @@ async function runStoryboardJob(
   });
   await step("saving", () =>
     deps.db.transaction().execute(async (trx) => {
-      if (!await finishJob(trx, job.id, "succeeded", null)) {
-        throw new JobInterruptedError(`Job ${job.id} was cancelled.`);
+      if (!await finishJob(trx, job, "succeeded", null)) {
+        throw new JobInterruptedError(
+          `Job ${job.id} was cancelled, or taken over after its lease expired.`,
+        );
       }
       await saveStoryboard(trx, project.id, validation.storyboard, manifestVersion);
     }));

@@ -247,7 +247,9 @@ async function waitForJob(
   timeoutMs: number,
 ): Promise<JobStatus | undefined> {
   const { promise, resolve } = Promise.withResolvers<void>();
-  const stop = deps.hub.subscribe(deps.jobs.of(job.kind).topic(job), (frame) => {
+  // follow (not subscribe) resolves once frames are flowing, which with several instances
+  // takes a read: a status read after it cannot miss the `done`.
+  const following = await deps.hub.follow([deps.jobs.of(job.kind).topic(job)], null, (frame) => {
     if (frame.type === "done" && frame.job_id === job.id) resolve();
   });
   const timer = setTimeout(resolve, timeoutMs);
@@ -258,6 +260,6 @@ async function waitForJob(
     return await statusOf(deps.db, job.id);
   } finally {
     clearTimeout(timer);
-    stop();
+    following.close();
   }
 }

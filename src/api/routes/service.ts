@@ -8,6 +8,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
+import type { DialectKind } from "../../db/dialect.ts";
 import type { EnginePool } from "../../engine/engine_pool.ts";
 import { log } from "../../log.ts";
 import type { BlobStore } from "../../storage/blob_store.ts";
@@ -17,6 +18,8 @@ import { Health, Readiness } from "../schemas.ts";
 /** What the service routes report on. */
 export interface ServiceDeps {
   readonly db: Db;
+  /** Which database it is, and this instance's id. */
+  readonly database: DatabaseInfo;
   readonly pool: EnginePool;
   /** Where blobs are kept; asked whether it answers on every readiness probe. */
   readonly blobs: Pick<BlobStore, "kind" | "check">;
@@ -25,6 +28,13 @@ export interface ServiceDeps {
   readonly storyboardWriter: "gemini" | null;
   /** The OpenAPI document of the whole app, which only the app that mounts these knows. */
   readonly openApiDocument: () => Record<string, unknown>;
+}
+
+/** What `/readyz` says about the database and the process. */
+export interface DatabaseInfo {
+  readonly kind: DialectKind;
+  /** This instance's id (its runner's lease owner). */
+  readonly instance: string;
 }
 
 const health = createRoute({
@@ -90,6 +100,8 @@ export function serviceRoutes(deps: ServiceDeps): RouteGroup {
       status: ready ? "ready" as const : "not_ready" as const,
       database,
       blob_store: { kind: deps.blobs.kind, status: blobStore },
+      database_kind: deps.database.kind,
+      instance: deps.database.instance,
       workers: {
         size: workers.size,
         busy: workers.busy,

@@ -1,16 +1,18 @@
 /**
  * The initial schema: every table of docs/data-model.md.
  *
- * Written with Kysely's schema builder only, so a later PostgreSQL dialect can run the same
- * migration. Uniqueness that the service relies on for correctness under concurrency
+ * Written with Kysely's schema builder only, so SQLite and PostgreSQL run the same migration;
+ * the few type names they spell differently come from `portableSchema`. Uniqueness that the service relies on for correctness under concurrency
  * (tags, duplicate uploads) is enforced here, not only in code.
  *
  * @module
  */
 import type { Kysely } from "kysely";
+import { portableSchema } from "../dialect.ts";
 
 /** Creates all tables and indexes. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const types = portableSchema(db);
   await db.schema.createTable("manifests").ifNotExists()
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("name", "text", (c) => c.notNull())
@@ -34,7 +36,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       "text",
       (c) => c.notNull().references("manifests.id").onDelete("cascade"),
     )
-    .addColumn("primary_asset_id", "text", (c) => c.references("assets.id").onDelete("set null"))
+    // assets does not exist yet: PostgreSQL gets this reference once it does (below).
+    .addColumn(
+      "primary_asset_id",
+      "text",
+      (c) => types.forwardReferences ? c.references("assets.id").onDelete("set null") : c,
+    )
     .addColumn("name", "text")
     .addColumn("member_count", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("locked", "integer", (c) => c.notNull().defaultTo(0))
@@ -65,14 +72,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("reference_image_url", "text")
     .addColumn("reverse_prompt", "text")
     .addColumn("visual_description", "text")
-    .addColumn("quality_score", "real")
+    .addColumn("quality_score", types.float)
     .addColumn("suggested_name", "text")
     .addColumn("prompt_provider", "text")
     .addColumn("detection_class", "text")
-    .addColumn("detection_confidence", "real")
+    .addColumn("detection_confidence", types.float)
     .addColumn("crop_bbox", "text")
     .addColumn("is_face_crop", "integer", (c) => c.notNull().defaultTo(0))
-    .addColumn("face_embedding", "blob")
+    .addColumn("face_embedding", types.binary)
     .addColumn("identity_id", "text", (c) => c.references("identities.id").onDelete("set null"))
     .addColumn("detected_at", "text")
     .addColumn("embedded_at", "text")
@@ -81,6 +88,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "text", (c) => c.notNull())
     .addColumn("updated_at", "text", (c) => c.notNull())
     .execute();
+  if (!types.forwardReferences) {
+    await db.schema.alterTable("identities")
+      .addForeignKeyConstraint(
+        "identities_primary_asset_id_fkey",
+        ["primary_asset_id"],
+        "assets",
+        ["id"],
+        (c) => c.onDelete("set null"),
+      ).execute();
+  }
   await db.schema.createIndex("assets_manifest_tag_unique").ifNotExists()
     .on("assets").columns(["manifest_id", "manifest_tag"]).unique().execute();
   await db.schema.createIndex("assets_manifest_upload_unique").ifNotExists()
@@ -122,7 +139,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on("jobs").columns(["target_id", "created_at"]).execute();
 
   await db.schema.createTable("events").ifNotExists()
-    .addColumn("seq", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("seq", types.serial, (c) => {
+      const key = c.primaryKey();
+      return types.serialNeedsAutoIncrement ? key.autoIncrement() : key;
+    })
     .addColumn("job_id", "text")
     .addColumn("topic", "text", (c) => c.notNull())
     .addColumn("type", "text", (c) => c.notNull())

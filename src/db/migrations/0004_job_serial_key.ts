@@ -12,6 +12,7 @@
  * @module
  */
 import type { Kysely } from "kysely";
+import { inTransaction } from "../dialect.ts";
 
 /** The `jobs` table as migrations 0001 and 0002 left it. */
 interface JobsBefore {
@@ -42,8 +43,8 @@ const BATCH = 200;
 /** Rebuilds `jobs` with a NOT NULL `serial_key`, backfilled, and indexes it. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // The migrator runs SQLite migrations outside a transaction; a rebuild stopped halfway
-  // must not leave the jobs table dropped.
-  await db.transaction().execute(async (untyped) => {
+  // must not leave the jobs table dropped. On PostgreSQL it already runs inside one.
+  await inTransaction(db, async (untyped) => {
     const trx = untyped.withTables<{ jobs: JobsBefore; jobs_next: JobsAfter }>();
     await trx.schema.createTable("jobs_next")
       .addColumn("id", "text", (c) => c.primaryKey())

@@ -68,13 +68,16 @@ async function detectUpload(
   upload: AssetRow,
   existing: readonly AssetRow[],
 ): Promise<AssetRow[]> {
-  const bytes = await ctx.blobs.get(contentKey(upload.image_key!));
+  const bytes = await ctx.control.interruptible(ctx.blobs.get(contentKey(upload.image_key!)));
   if (!bytes) throw new Error(`The image of asset ${upload.id} is missing from storage.`);
-  const analysis = await analyzeImage(ctx.pool, bytes, {
-    embeddings: true,
-    crops: true,
-    thumbnailSize: DEFAULT_THUMBNAIL_SIZE,
-  });
+  // The longest unit of the step: a cancel must not wait for it.
+  const analysis = await ctx.control.interruptible(
+    analyzeImage(ctx.pool, bytes, {
+      embeddings: true,
+      crops: true,
+      thumbnailSize: DEFAULT_THUMBNAIL_SIZE,
+    }),
+  );
   const plan = planCrops(analysis, analysis.faces, analysis.objects, ctx.cropPlan);
   const images = await Promise.all(plan.map(async (crop) => {
     const source = cropSource(analysis, crop);

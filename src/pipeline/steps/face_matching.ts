@@ -45,7 +45,7 @@ export async function runFaceMatching(ctx: StepContext): Promise<void> {
   const lockedGroups = locked.map((identity) =>
     faces.filter((face) => face.identity_id === identity.id).map((face) => face.id)
   );
-  const clusters = await clusterFaces(
+  const clusters = await ctx.control.interruptible(clusterFaces(
     ctx.pool,
     faces.map((face) => ({
       id: face.id,
@@ -53,7 +53,7 @@ export async function runFaceMatching(ctx: StepContext): Promise<void> {
       embedding: embeddingOf(face)!,
     })),
     { threshold: ctx.faceMatchThreshold, locked: lockedGroups },
-  );
+  ));
   await ctx.control.checkpoint();
   const byId = new Map(assets.map((asset) => [asset.id, asset]));
   const unlocked = identities.filter((identity) => !lockedIds.has(identity.id));
@@ -86,7 +86,9 @@ async function embedMissingFaces(ctx: StepContext): Promise<void> {
     await ctx.control.checkpoint();
     const bytes = upload.image_key ? await ctx.blobs.get(contentKey(upload.image_key)) : null;
     if (!bytes) continue;
-    const analysis = await analyzeImage(ctx.pool, bytes, { objects: false, crops: false });
+    const analysis = await ctx.control.interruptible(
+      analyzeImage(ctx.pool, bytes, { objects: false, crops: false }),
+    );
     const at = now();
     for (const face of faces) {
       const box = JSON.parse(face.crop_bbox!) as Box;
