@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { Uint8ArrayWriter } from "@zip.js/zip.js";
 import { Uint8ArrayReader, ZipReader, ZipWriter } from "../src/bundles/zip_library.ts";
-import type { JsonReply, TestServer } from "./_harness.ts";
+import { type JsonReply, type TestServer, walk } from "./_harness.ts";
 
 /** Every file entry of a ZIP, in archive order. */
 export async function unzip(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
@@ -80,16 +80,4 @@ export async function stock(server: TestServer): Promise<Stock> {
   const files = await server.listBlobs();
   await walk(join(server.dataDir, "sheets"), files);
   return { rows, files: files.sort() };
-}
-
-async function walk(dir: string, out: string[]): Promise<void> {
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory) await walk(path, out);
-      else out.push(path);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }

@@ -100,7 +100,8 @@ function postgresUrlFor(dataDir: string): Promise<string> {
   return url;
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Appends every file under `dir` (none when it does not exist) to `out`. */
+export async function walk(dir: string, out: string[]): Promise<void> {
   try {
     for await (const entry of Deno.readDir(dir)) {
       const path = join(dir, entry.name);
