@@ -187,6 +187,8 @@ export function websocketRoutes(deps: WebSocketDeps): RouteGroup {
 class Subscription {
   /** Frames received from the hub before the snapshot was sent. */
   pending: Frame[] = [];
+  /** The snapshot's seq: frames up to it are reflected in the snapshot, never sent after it. */
+  floor = 0;
   following: Following | null = null;
   live = false;
   closed = false;
@@ -395,8 +397,9 @@ class Connection {
     this.#subscriptions.set(topic, subscription);
     const deliver = (frame: Frame) => {
       if (subscription.closed) return;
-      if (subscription.live) this.#sendFrame(frame);
-      else subscription.pending.push(frame);
+      if (!subscription.live) subscription.pending.push(frame);
+      // Shared, a frame committed before the snapshot was read may reach the feed after it.
+      else if (frame.seq > subscription.floor) this.#sendFrame(frame);
     };
     const following = await this.#deps.hub.follow([topic], since, deliver);
     subscription.following = following;
@@ -428,6 +431,7 @@ class Connection {
     }
     this.#send({ ...state, type: "snapshot", topic, seq, ts: now() });
     for (const frame of pending) if (frame.seq > seq) this.#sendFrame(frame);
+    subscription.floor = seq;
     subscription.live = true;
   }
 
