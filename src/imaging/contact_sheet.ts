@@ -12,7 +12,6 @@
  */
 import {
   CompositeOperator,
-  Drawables,
   FilterType,
   type IMagickImage,
   Magick,
@@ -20,11 +19,12 @@ import {
   MagickFormat,
   MagickGeometry,
   MagickImage,
+  MagickImageInfo,
   MagickReadSettings,
   Point,
-  TextAlignment,
 } from "@imagemagick/magick-wasm";
 import { withDecoded } from "./magick_ops.ts";
+import { fit, measure, TextBatch, type TextStyle } from "./sheet_text.ts";
 
 /** Where everything goes, in pixels. */
 export const CONTACT_SHEET_LAYOUT = Object.freeze({
@@ -109,14 +109,6 @@ export function contactSheetSize(count: number): { width: number; height: number
   return { width: SHEET_WIDTH, height: L.titleBand + body + L.margin };
 }
 
-interface TextStyle {
-  readonly font: string;
-  readonly size: number;
-  readonly color: string;
-  /** Centred styles are drawn with x at the middle of the line. */
-  readonly centred?: boolean;
-}
-
 const STYLE = {
   title: { font: CONTACT_SHEET_FONTS.title, size: 26, color: "#111111" },
   subtitle: { font: CONTACT_SHEET_FONTS.text, size: 15, color: "#555555" },
@@ -142,7 +134,6 @@ const RULE_Y = 84;
 const NAME_BASELINE = 18;
 const TYPE_BASELINE = 36;
 
-const ELLIPSIS = "…";
 const registered = new Set<string>();
 
 /**
@@ -237,29 +228,6 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
   }
 }
 
-/**
- * Text to draw, grouped by style: one batch per style sets the font once and the whole sheet is
- * drawn in a single pass.
- */
-class TextBatch {
-  readonly #groups = new Map<TextStyle, Drawables>();
-
-  add(textStyle: TextStyle, x: number, y: number, value: string): void {
-    let group = this.#groups.get(textStyle);
-    if (!group) {
-      group = new Drawables().font(textStyle.font).fontPointSize(textStyle.size)
-        .fillColor(new MagickColor(textStyle.color))
-        .textAlignment(textStyle.centred ? TextAlignment.Center : TextAlignment.Left);
-      this.#groups.set(textStyle, group);
-    }
-    group.text(x, y, value);
-  }
-
-  draw(image: IMagickImage): void {
-    for (const group of this.#groups.values()) group.draw(image);
-  }
-}
-
 /** Fits the decoded image into the cell at (x, y), centred; false when it cannot be decoded. */
 function placeThumbnail(
   canvas: IMagickImage,
@@ -269,7 +237,15 @@ function placeThumbnail(
   hint: MagickReadSettings,
 ): boolean {
   try {
-    const placed = withDecoded(bytes, (image) => place(canvas, image, x, y), hint);
+    // The hint only pays off for images well over the cell; on a stored thumbnail the
+    // decoder would scale up (to twice its size) and the cell would be resampled back down.
+    const header = MagickImageInfo.create(bytes);
+    const large = Math.max(header.width, header.height) > L.cell * 1.5;
+    const placed = withDecoded(
+      bytes,
+      (image) => place(canvas, image, x, y),
+      large ? hint : undefined,
+    );
     // The hint let the decoder stop below the cell's size (it picks its own scale): decode it
     // in full instead, which is rare and slower but never blurry.
     if (!placed) withDecoded(bytes, (image) => place(canvas, image, x, y));
@@ -290,13 +266,19 @@ function place(canvas: IMagickImage, image: IMagickImage, x: number, y: number):
   }
   image.autoOrient();
   const { width, height } = fitInCell(image.width, image.height);
-  const size = new MagickGeometry(width, height);
-  size.ignoreAspectRatio = true; // Already in proportion; rounding must not move a pixel.
-  // A tent filter is a proper area average when shrinking and cheaper than the default Lanczos.
-  image.resize(size, FilterType.Triangle);
+  // Stored thumbnails already fit the cell: resampling to the same size would cost several
+  // ms per cell for the same pixels.
+  if (width !== image.width || height !== image.height) {
+    const size = new MagickGeometry(width, height);
+    size.ignoreAspectRatio = true; // Already in proportion; rounding must not move a pixel.
+    // A tent filter is a proper area average when shrinking and cheaper than the default Lanczos.
+    image.resize(size, FilterType.Triangle);
+  }
   const left = x + Math.floor((L.cell - width) / 2);
   const top = y + Math.floor((L.cell - height) / 2);
-  canvas.composite(image, CompositeOperator.Over, new Point(left, top));
+  // An opaque image is copied: blending it over the backdrop would give the same pixels, slower.
+  const operator = image.hasAlpha ? CompositeOperator.Over : CompositeOperator.Copy;
+  canvas.composite(image, operator, new Point(left, top));
   return true;
 }
 
@@ -346,28 +328,4 @@ function drawLabel(text: TextBatch, cell: ContactSheetCell, n: number, x: number
 /** One line of plain text: control characters and runs of spaces become one space. */
 function clean(text: string): string {
   return text.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, " ").trim();
-}
-
-function measure(textStyle: TextStyle, text: string): number {
-  const metrics = new Drawables().font(textStyle.font).fontPointSize(textStyle.size)
-    .fontTypeMetrics(text);
-  return metrics?.textWidth ?? 0;
-}
-
-/** `text`, or its longest prefix followed by an ellipsis, that is at most `maxWidth` wide. */
-function fit(text: string, textStyle: TextStyle, maxWidth: number): string {
-  const full = measure(textStyle, text);
-  if (full <= maxWidth) return text;
-  const chars = Array.from(text); // Code points, so an emoji is never cut in half.
-  const cut = (n: number) => chars.slice(0, n).join("").trimEnd() + ELLIPSIS;
-  const fits = (n: number) => measure(textStyle, cut(n)) <= maxWidth;
-  // Glyph widths are close to proportional, so a guess from the full width is off by a few
-  // characters at most; walking from it measures far less than a bisection would.
-  let n = Math.max(0, Math.min(chars.length - 1, Math.floor(chars.length * maxWidth / full)));
-  if (fits(n)) {
-    while (n + 1 < chars.length && fits(n + 1)) n++;
-  } else {
-    do n--; while (n > 0 && !fits(n));
-  }
-  return cut(n);
 }

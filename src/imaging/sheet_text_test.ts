@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { Drawables, ErrorMetric, MagickColor, MagickImage } from "@imagemagick/magick-wasm";
+import { CONTACT_SHEET_FONTS, registerFonts } from "./contact_sheet.ts";
+import { fontPaths, readFontFiles } from "./fonts.ts";
+import { initMagick } from "./magick_ops.ts";
+import { fit, measure, stackedRuns, TextBatch, type TextStyle, widthBound } from "./sheet_text.ts";
+
+await initMagick();
+registerFonts(await readFontFiles(await fontPaths()));
+
+const NAME: TextStyle = { font: CONTACT_SHEET_FONTS.text, size: 14, color: "#111111" };
+const TYPE: TextStyle = { font: CONTACT_SHEET_FONTS.text, size: 12, color: "#555555" };
+const TITLE: TextStyle = { font: CONTACT_SHEET_FONTS.title, size: 26, color: "#111111" };
+
+Deno.test("stackedRuns joins lines of one x at a steady pitch, and nothing else", () => {
+  const line = (x: number, y: number) => ({ x, y, value: `${x},${y}` });
+  const lines = [
+    line(0, 10),
+    line(100, 10),
+    line(0, 40),
+    line(100, 40),
+    line(0, 70),
+    line(0, 95), // The pitch changes: a new run.
+    line(0, 120),
+    line(100, 45), // Closer than a line: a new run.
+  ];
+  assert.deepEqual(
+    stackedRuns(lines, 17).map((run) => run.map((l) => l.value)),
+    [["0,10", "0,40", "0,70"], ["100,10", "100,40"], ["0,95", "0,120"], ["100,45"]],
+  );
+  assert.deepEqual(stackedRuns(lines, 0).map((run) => run.length), Array(8).fill(1));
+});
+
+Deno.test("a batch lands on the very pixels of drawing each line on its own", () => {
+  const labels = Array.from(
+    { length: 12 },
+    (_, i) => `[${i + 1}] Zoë's coat · ÁÉ Жж ${"x".repeat(i)}`,
+  );
+  const pitch = 316;
+  const batched = MagickImage.create(new MagickColor("white"), 600, 12 * pitch);
+  const alone = MagickImage.create(new MagickColor("white"), 600, 12 * pitch);
+  try {
+    const batch = new TextBatch();
+    labels.forEach((label, i) => {
+      batch.add(NAME, 20, 18 + i * pitch, label);
+      batch.add(TYPE, 20, 36 + i * pitch, `CHARACTER · CHAR_${i}`);
+      batch.add(NAME, 320, 18 + i * pitch, label.toUpperCase());
+    });
+    batch.add(TITLE, 20, 50, "Title");
+    batch.draw(batched);
+    const draw = (style: TextStyle, x: number, y: number, value: string) =>
+      new Drawables().font(style.font).fontPointSize(style.size)
+        .fillColor(new MagickColor(style.color)).text(x, y, value).draw(alone);
+    labels.forEach((label, i) => {
+      draw(NAME, 20, 18 + i * pitch, label);
+      draw(TYPE, 20, 36 + i * pitch, `CHARACTER · CHAR_${i}`);
+      draw(NAME, 320, 18 + i * pitch, label.toUpperCase());
+    });
+    draw(TITLE, 20, 50, "Title");
+    assert.ok(alone.compare(batched, ErrorMetric.Absolute) === 0, "the same pixels");
+    assert.ok(
+      alone.compare(
+        MagickImage.create(new MagickColor("white"), 600, 12 * pitch),
+        ErrorMetric.Absolute,
+      ) > 0,
+      "text was drawn at all",
+    );
+  } finally {
+    batched.dispose();
+    alone.dispose();
+  }
+});
+
+Deno.test("widthBound is never below the measured width", () => {
+  const samples = [
+    "AVAVAV WAWA To Ty",
+    "[123] Person 12 from sample3.jpg",
+    "CHARACTER · CHAR_01",
+    "Zoë Ærø Ångström ß",
+    "Жёлтый дом λόγος",
+    "iiii llll ....",
+  ];
+  for (const style of [NAME, TYPE, TITLE]) {
+    for (const text of samples) {
+      assert.ok(widthBound(style, text) >= measure(style, text), `${style.size}: ${text}`);
+    }
+  }
+});
+
+Deno.test("fit keeps what fits and cuts the rest with an ellipsis", () => {
+  assert.equal(fit("Short name", NAME, 256), "Short name");
+  const long = "A very long asset name that cannot fit into one cell of the sheet";
+  const cut = fit(long, NAME, 256);
+  assert.ok(cut.endsWith("…") && long.startsWith(cut.slice(0, -1)), cut);
+  assert.ok(measure(NAME, cut) <= 256);
+});
