@@ -45,9 +45,14 @@ export async function runFinalizing(ctx: StepContext): Promise<void> {
     await choosePrimaries(trx, ctx.manifestId, assets);
     return changed;
   });
-  for (const row of tagged) await ctx.progress.asset(assetToJson(row), "updated");
   await ctx.control.checkpoint();
-  await refreshContactSheet(ctx, ctx.manifestId, ctx.control.signal);
+  // The pages are drawn in the workers while this thread tells followers of the new tags.
+  await Promise.all([
+    refreshContactSheet(ctx, ctx.manifestId, ctx.control.signal),
+    (async () => {
+      for (const row of tagged) await ctx.progress.asset(assetToJson(row), "updated");
+    })(),
+  ]);
 }
 
 /** The untagged assets in the order they receive tags: upload order, then confidence. */
