@@ -28,7 +28,7 @@ import { GeminiProvider } from "./llm/gemini.ts";
 import type { ReversePromptProvider } from "./llm/provider.ts";
 import { activeProvider } from "./app.ts";
 import type { PipelineDeps } from "./pipeline/context.ts";
-import { DEFAULT_CROP_PLAN } from "./pipeline/crop_plan.ts";
+import { DEFAULT_CROP_PLAN } from "./vision/crop_plan.ts";
 import { processManifestJob, reprocessAssetJob } from "./pipeline/process_manifest.ts";
 import { GeminiStoryboardWriter } from "./storyboard/gemini_writer.ts";
 import { storyboardJob } from "./storyboard/generate.ts";

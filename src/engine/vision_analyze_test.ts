@@ -11,6 +11,7 @@ import type { AnalyzedFace, AnalyzeRequest, ImageAnalysis } from "../vision/engi
 import { cosineSimilarity } from "../vision/face_embedder.ts";
 import { area, type Box, iou } from "../vision/geometry.ts";
 import { visionInitFromCatalog } from "../vision/vision_init.ts";
+import { DEFAULT_CROP_PLAN, planCrops } from "../vision/crop_plan.ts";
 import { startEnginePool } from "./engine_pool.ts";
 
 const PHOTOS = Object.keys(reference.photos);
@@ -188,6 +189,37 @@ Deno.test("vision.analyze on the six demo photos", async (t) => {
         } finally {
           image.dispose();
         }
+      }
+    });
+
+    await t.step("given a crop plan, only the detections it keeps are cut", async () => {
+      const all = originals.get("sample3.jpg")!.result;
+      const plan = { ...DEFAULT_CROP_PLAN, maxPerImage: 3 };
+      const result = await analyze({
+        bytes: originals.get("sample3.jpg")!.bytes.slice(),
+        embeddings: false,
+        cropPlan: plan,
+      });
+      const kept = planCrops(result, result.faces, result.objects, plan).map((c) => c.source);
+      assert.equal(kept.length, 3);
+      const cut = [
+        ...result.faces.map((face, index) => ({ kind: "face", index, crop: face.crop })),
+        ...result.objects.map((object, index) => ({ kind: "object", index, crop: object.crop })),
+      ];
+      assert.ok(cut.length > 3, "there were more detections than the plan keeps");
+      assert.deepEqual(
+        cut.filter(({ crop }) => crop !== null).map(({ kind, index }) => ({ kind, index })),
+        kept.toSorted((a, b) => a.kind.localeCompare(b.kind) || a.index - b.index),
+      );
+      // The same detections, cut the same, as without a plan.
+      assert.equal(
+        result.faces.length + result.objects.length,
+        all.faces.length + all.objects.length,
+      );
+      for (const { kind, index, crop } of cut.filter((item) => item.crop !== null)) {
+        const before = kind === "face" ? all.faces[index].crop! : all.objects[index].crop!;
+        assert.deepEqual(crop!.box, before.box);
+        assert.deepEqual(crop!.bytes, before.bytes);
       }
     });
 

@@ -24,7 +24,7 @@ import {
 export interface LocalAnalyzerOptions {
   /** The pool whose workers decode and measure images (`image.stats`). */
   readonly pool: EnginePool;
-  /** Calls in flight; defaults to the pool's size, as each call holds one worker. */
+  /** Calls in flight; defaults to one more than the pool's size (each call holds one worker). */
   readonly concurrency?: number;
 }
 
@@ -36,7 +36,8 @@ export class LocalAnalyzer implements ReversePromptProvider {
 
   constructor(options: LocalAnalyzerOptions) {
     this.#pool = options.pool;
-    this.concurrency = Math.max(1, options.concurrency ?? options.pool.stats().size);
+    // One more than the workers, so none idles while the step stores a result.
+    this.concurrency = Math.max(1, options.concurrency ?? options.pool.stats().size + 1);
   }
 
   /**

@@ -182,7 +182,7 @@ Deno.test("LocalAnalyzer describes a demo photo through the worker pool and refu
     await pool.ready();
     const analyzer = new LocalAnalyzer({ pool });
     assert.equal(analyzer.name, "local");
-    assert.equal(analyzer.concurrency, 1);
+    assert.equal(analyzer.concurrency, 2, "one call per worker and one waiting");
 
     const bytes = await fixturePhoto("sample1.jpg");
     const before = bytes.slice();

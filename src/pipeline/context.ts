@@ -12,7 +12,7 @@ import type { JobControl } from "../jobs/job_control.ts";
 import type { ReversePromptProvider } from "../llm/provider.ts";
 import type { BlobStore } from "../storage/blob_store.ts";
 import type { EnginePool } from "../engine/engine_pool.ts";
-import type { CropPlanOptions } from "./crop_plan.ts";
+import type { CropPlanOptions } from "../vision/crop_plan.ts";
 import type { ManifestProgress } from "./progress.ts";
 
 /** The service parts a pipeline needs (built once at start). */

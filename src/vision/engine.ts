@@ -11,6 +11,7 @@ import { alignFace, type Point } from "./alignment.ts";
 import type { VisionComponents } from "./adapters.ts";
 import type { VisionModels } from "./vision_models.ts";
 import { type Box, padBox, pixelBox } from "./geometry.ts";
+import { type CropPlanOptions, planCrops } from "./crop_plan.ts";
 import type { RgbImage } from "../imaging/raster.ts";
 import { syntheticInput } from "./tensor_runner.ts";
 import type { LoadedEngine } from "../workers/protocol.ts";
@@ -73,6 +74,11 @@ export interface AnalyzeRequest {
   readonly crops?: boolean;
   /** With crops: also a JPEG thumbnail of each, this many pixels on its longer side. */
   readonly thumbnailSize?: number;
+  /**
+   * With crops: only the detections this plan keeps are cut (the others get `crop: null`),
+   * as encoding crops nobody stores is a good part of an analysis. Without it, all are.
+   */
+  readonly cropPlan?: CropPlanOptions;
 }
 
 /** The request of `vision.time_model` (benchmarks): run one model on a synthetic input. */
@@ -163,22 +169,37 @@ async function analyze(
           lap("embeddings");
         }
       }
-      const crop = wantCrops
-        ? cropOf(image, rgb, face.box, CROP_PADDING.face, thumbnailSize)
-        : null;
-      lap("crops");
-      faces.push({ box: face.box, score: face.score, landmarks, embedding, crop });
+      faces.push({ box: face.box, score: face.score, landmarks, embedding, crop: null });
     }
     const objects: AnalyzedObject[] = [];
     if ((request.objects ?? true) && components.objectDetector) {
       const found = await components.objectDetector.detect(rgb);
       lap("objects");
-      for (const object of found) {
-        const crop = wantCrops
-          ? cropOf(image, rgb, object.box, CROP_PADDING.object, thumbnailSize)
-          : null;
-        objects.push({ ...object, crop });
-      }
+      for (const object of found) objects.push({ ...object, crop: null });
+    }
+    if (wantCrops) {
+      const planned = request.cropPlan
+        ? new Set(
+          planCrops(rgb, faces, objects, request.cropPlan)
+            .map(({ source }) => `${source.kind} ${source.index}`),
+        )
+        : null;
+      const wanted = (kind: "face" | "object", index: number) =>
+        planned === null || planned.has(`${kind} ${index}`);
+      faces.forEach((face, index) => {
+        if (!wanted("face", index)) return;
+        faces[index] = {
+          ...face,
+          crop: cropOf(image, rgb, face.box, CROP_PADDING.face, thumbnailSize),
+        };
+      });
+      objects.forEach((object, index) => {
+        if (!wanted("object", index)) return;
+        objects[index] = {
+          ...object,
+          crop: cropOf(image, rgb, object.box, CROP_PADDING.object, thumbnailSize),
+        };
+      });
       lap("crops");
     }
     return { width: rgb.width, height: rgb.height, faces, objects, timings };

@@ -162,8 +162,10 @@ async function updatePages(
 
   const drawn: { page: PlannedPage; key: string }[] = [];
   const failed: { page: number; error: unknown }[] = [];
-  // Pages are independent: one that fails leaves the others to be drawn.
-  await inLanes(toDraw, deps.pool.stats().size, async (page) => {
+  // Pages are independent: one that fails leaves the others to be drawn. One page more than
+  // there are workers waits in the pool's queue, so none idles while this thread reads
+  // thumbnails or stores a page.
+  await inLanes(toDraw, deps.pool.stats().size + 1, async (page) => {
     try {
       drawn.push({ page, key: await drawPage(deps, manifestId, heading, page) });
     } catch (error) {

@@ -21,7 +21,7 @@ import { sha256Hex } from "../../storage/sha256.ts";
 import type { ImageAnalysis } from "../../vision/engine.ts";
 import { analyzeImage } from "../../engine/vision_client.ts";
 import { type Box, iou } from "../../vision/geometry.ts";
-import { planCrops, type PlannedCrop } from "../crop_plan.ts";
+import { planCrops, type PlannedCrop } from "../../vision/crop_plan.ts";
 import { manifestAssets, rootUploads, type StepContext } from "../context.ts";
 import { inLanes } from "../lanes.ts";
 
@@ -49,8 +49,9 @@ export async function runDetection(ctx: StepContext): Promise<void> {
     uploads_processed: uploads.length - pending.length,
     crops_total: assets.filter((asset) => asset.source === "extracted").length,
   });
-  // One upload per worker at a time: each holds a worker for its whole analysis.
-  await inLanes(pending, ctx.pool.stats().size, async (upload) => {
+  // One upload per worker at a time (each holds a worker for its whole analysis), and one
+  // more waiting in the pool's queue, so no worker idles while this thread stores crops.
+  await inLanes(pending, ctx.pool.stats().size + 1, async (upload) => {
     await ctx.control.checkpoint();
     const existing = assets.filter((asset) =>
       asset.source === "extracted" && roots.get(asset.id)?.id === upload.id
@@ -76,17 +77,23 @@ async function detectUpload(
       embeddings: true,
       crops: true,
       thumbnailSize: DEFAULT_THUMBNAIL_SIZE,
+      // The worker cuts only what this step's plan keeps: the same plan as below.
+      cropPlan: ctx.cropPlan,
     }),
   );
   const plan = planCrops(analysis, analysis.faces, analysis.objects, ctx.cropPlan);
   const images = await Promise.all(plan.map(async (crop) => {
-    const source = cropSource(analysis, crop);
-    const key = await sha256Hex(source.crop!.bytes);
-    await ctx.blobs.put(contentKey(key), source.crop!.bytes);
+    const cut = cropSource(analysis, crop).crop;
+    if (!cut) {
+      throw new Error(`The worker did not cut the planned ${crop.role} crop of ${upload.id}.`);
+    }
+    const key = await sha256Hex(cut.bytes);
+    await ctx.blobs.put(contentKey(key), cut.bytes);
     // Stored with the crop, like an upload's: the contact sheet is drawn from these alone.
-    const thumbnail = source.crop!.thumbnail;
-    if (thumbnail) await ctx.blobs.put(thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE), thumbnail);
-    return { key, mime: source.crop!.mime, box: source.crop!.box };
+    if (cut.thumbnail) {
+      await ctx.blobs.put(thumbnailBlobKey(key, DEFAULT_THUMBNAIL_SIZE), cut.thumbnail);
+    }
+    return { key, mime: cut.mime, box: cut.box };
   }));
   const faces = plan.filter((crop) => crop.role === "face");
 

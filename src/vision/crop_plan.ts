@@ -5,7 +5,7 @@
  * @module
  */
 import type { AssetType } from "../db/vocabulary.ts";
-import { area, type Box } from "../vision/geometry.ts";
+import { area, type Box } from "./geometry.ts";
 
 /** A detection as the planner needs it. */
 export interface PlannableDetection {
