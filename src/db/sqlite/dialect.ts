@@ -114,12 +114,20 @@ export const YIELD_EVERY_MS = 20;
 class EventLoopShare {
   #since = performance.now();
 
+  /** Whether the statements have had the thread for their share. */
+  get due(): boolean {
+    return performance.now() - this.#since >= YIELD_EVERY_MS;
+  }
+
   async turn(): Promise<void> {
-    if (performance.now() - this.#since < YIELD_EVERY_MS) return;
+    if (!this.due) return;
     await new Promise((resolve) => setTimeout(resolve, 0));
     this.#since = performance.now();
   }
 }
+
+/** Rows read between two looks at the clock while a long result is read. */
+const ROWS_BETWEEN_CLOCK_READS = 64;
 
 /** Prepared statements kept per connection: the service runs the same few hundred queries. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -128,6 +136,7 @@ class NodeSqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync;
   readonly #share = new EventLoopShare();
   readonly #statements = new Map<string, StatementSync>();
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -148,13 +157,34 @@ class NodeSqliteConnection implements DatabaseConnection {
     return stmt;
   }
 
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  /**
+   * Runs one statement at a time, even when a transaction's callers overlap theirs: a long
+   * read lets the event loop turn midway, and a cached statement must not be restarted by
+   * another caller while its rows are still being read.
+   */
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const result = this.#queue.then(() => this.#execute<R>(query));
+    this.#queue = result.then(() => {}, () => {});
+    return result;
+  }
+
+  async #execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     await this.#share.turn();
     const stmt = this.#prepare(query.sql);
     const params = query.parameters.map(toSqliteValue);
     // node:sqlite has no `reader` flag; a statement that yields columns (incl. RETURNING) reads.
     if (stmt.columns().length > 0) {
-      return { rows: stmt.all(...params).map((row) => plain<R>(row)) };
+      // Row by row, letting the event loop turn on the way: reading a few thousand wide rows
+      // at once would hold the thread for tens of ms. The connection stays this caller's until
+      // the last row, and a write's RETURNING rows are all produced by its first step.
+      const rows: R[] = [];
+      for (const row of stmt.iterate(...params)) {
+        rows.push(plain<R>(row));
+        if (rows.length % ROWS_BETWEEN_CLOCK_READS === 0 && this.#share.due) {
+          await this.#share.turn();
+        }
+      }
+      return { rows };
     }
     const { changes, lastInsertRowid } = stmt.run(...params);
     return {

@@ -250,6 +250,49 @@ Deno.test("concurrent async callers in one process are serialised", () =>
     assert.deepEqual(await pending, [{ name: "Committed" }]);
   }));
 
+Deno.test("a long read lets timers run midway; overlapping reads in a transaction each get all rows", () =>
+  withMemoryDb(async (db) => {
+    const blob = new Uint8Array(512).fill(7);
+    for (let start = 0; start < 40_000; start += 2_000) {
+      await db.insertInto("author").values(
+        Array.from({ length: 2_000 }, (_, i) => ({
+          name: `author ${start + i}`,
+          active: true,
+          embedding: blob,
+        })),
+      ).execute();
+    }
+    let last = performance.now();
+    let longestGap = 0;
+    const timer = setInterval(() => {
+      longestGap = Math.max(longestGap, performance.now() - last);
+      last = performance.now();
+    }, 1);
+    try {
+      const started = performance.now();
+      const rows = await db.selectFrom("author").selectAll().execute();
+      const ms = performance.now() - started;
+      longestGap = Math.max(longestGap, performance.now() - last);
+      assert.equal(rows.length, 40_000);
+      assert.deepEqual(rows[39_999].embedding, blob);
+      // Only meaningful when the read is long enough to be cut; it is on any machine seen.
+      if (ms > 100) {
+        assert.ok(
+          longestGap < ms / 2,
+          `timers waited ${Math.round(longestGap)} ms of ${Math.round(ms)}`,
+        );
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    const both = await db.transaction().execute((trx) => {
+      const read = () => trx.selectFrom("author").select("id").orderBy("id").execute();
+      return Promise.all([read(), read()]);
+    });
+    assert.deepEqual(both.map((rows) => rows.length), [40_000, 40_000]);
+    assert.deepEqual(both[0], both[1]);
+  }));
+
 Deno.test("stream() yields every row in chunks", () =>
   withMemoryDb(async (db) => {
     await db.insertInto("author")
