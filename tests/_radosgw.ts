@@ -18,6 +18,7 @@
  * @module
  */
 import { join } from "node:path";
+import { AwsClient } from "aws4fetch";
 import { sha256Hex } from "../src/storage/sha256.ts";
 
 /** Where the shared test server is and a user of it. */
@@ -67,6 +68,25 @@ export function s3Env(gw: Radosgw, bucket: string): Record<string, string> {
     S3_SECRET_ACCESS_KEY: gw.secretAccessKey,
     S3_REGION: gw.region,
   };
+}
+
+/** Every key in `bucket`, sorted (ListObjectsV2, page after page). */
+export async function listKeys(gw: Radosgw, bucket: string): Promise<string[]> {
+  const client = new AwsClient({ ...gw, service: "s3" });
+  const keys: string[] = [];
+  let token: string | null = null;
+  do {
+    const query = new URLSearchParams({ "list-type": "2", "max-keys": "1000" });
+    if (token) query.set("continuation-token", token);
+    const response = await client.fetch(`${gw.endpoint}/${bucket}?${query}`);
+    const xml = await response.text();
+    if (response.status !== 200) throw new Error(`Listing ${bucket}: ${response.status} ${xml}`);
+    keys.push(...[...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1]));
+    token = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+      ? /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? null
+      : null;
+  } while (token);
+  return keys.sort();
 }
 
 /** A bucket name no other test uses. */
