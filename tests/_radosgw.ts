@@ -127,11 +127,19 @@ async function liveCluster(state: string): Promise<ClusterFile | null> {
     return null;
   }
   if (isAlive(cluster.watchdogPid)) {
-    // Under a full parallel test run radosgw may be slow to answer: give it a while.
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // Under a full parallel test run radosgw may be slow to answer. While its process runs,
+    // other test files are using it: replacing it would fail them, so wait for it instead.
+    const gateway = await radosgwPid(cluster.dir);
+    const deadline = Date.now() + 120_000;
+    for (let attempt = 0;; attempt++) {
       if (await answers(cluster.endpoint)) return cluster;
+      if (attempt >= 4 && !(gateway !== null && isAlive(gateway))) break;
+      if (Date.now() > deadline) {
+        throw new Error(`The shared radosgw at ${cluster.endpoint} runs but does not answer.`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
+    console.error(`radosgw at ${cluster.endpoint} is gone: starting another cluster`);
     signal(cluster.watchdogPid, "SIGTERM");
   }
   // A run that was killed together with its watchdog, or a radosgw that died: stop what is
@@ -310,6 +318,13 @@ async function startWatchdog(state: string, dir: string, linger: string): Promis
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error("The radosgw watchdog did not start.");
+}
+
+/** The process id of the cluster's radosgw, from its pid file; null before it wrote one. */
+async function radosgwPid(dir: string): Promise<number | null> {
+  const text = await Deno.readTextFile(join(dir, "run", "client.rgw.a.pid")).catch(() => "");
+  const pid = Number(text.trim());
+  return pid > 1 ? pid : null;
 }
 
 /** Stops the daemons whose pid files are in `dir` (TERM, then KILL after 10 s). */
