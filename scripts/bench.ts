@@ -17,7 +17,10 @@
  * - `dashboard`: the manifest page of a 90-photo manifest in headless Chromium — time to the
  *   first tile image and to network idle, cold and warm (scripts/bench/dashboard.ts);
  * - `clustering`: face clustering alone on 1000, 4000 and 10 000 synthetic faces
- *   (scripts/bench/clustering.ts).
+ *   (scripts/bench/clustering.ts);
+ * - `instances`: photos/s of the same photos (`--instances-photos`, default 24) on one SQLite
+ *   instance and on one and two instances over PostgreSQL + S3 (radosgw), claim latency, and
+ *   the latency of frames followed on the other instance (scripts/bench/instances.ts).
  *
  * Progress goes to stderr; stdout is the JSON alone, so `deno task bench > bench.json` works.
  *
@@ -45,6 +48,7 @@ const SECTIONS = [
   "websocketFanout",
   "dashboard",
   "clustering",
+  "instances",
 ] as const;
 type Section = typeof SECTIONS[number];
 
@@ -66,6 +70,7 @@ const args = parseArgs({
     seed: { type: "string", default: "1" },
     "cluster-max": { type: "string", default: "10000" },
     "cluster-timeout": { type: "string", default: "600" },
+    "instances-photos": { type: "string", default: "24" },
   },
 });
 
@@ -272,6 +277,17 @@ if (wanted("dashboard")) {
   report.dashboard = await benchDashboard({
     runs: 5,
     progress: (message) => progress(`dashboard: ${message}`),
+  });
+}
+
+// Its own child processes, so late: nothing else competes with them for the CPU.
+if (wanted("instances")) {
+  const { measureInstances } = await import("./bench/instances.ts");
+  progress(`several instances (${args.values["instances-photos"]} photos)`);
+  report.instances = await measureInstances({
+    photos: count("instances-photos"),
+    seed: count("seed", 0),
+    workers: POOL_SIZE,
   });
 }
 

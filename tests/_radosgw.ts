@@ -18,6 +18,7 @@
  * @module
  */
 import { join } from "node:path";
+import { AwsClient } from "aws4fetch";
 import { sha256Hex } from "../src/storage/sha256.ts";
 
 /** Where the shared test server is and a user of it. */
@@ -69,6 +70,25 @@ export function s3Env(gw: Radosgw, bucket: string): Record<string, string> {
   };
 }
 
+/** Every key in `bucket`, sorted (ListObjectsV2, page after page). */
+export async function listKeys(gw: Radosgw, bucket: string): Promise<string[]> {
+  const client = new AwsClient({ ...gw, service: "s3" });
+  const keys: string[] = [];
+  let token: string | null = null;
+  do {
+    const query = new URLSearchParams({ "list-type": "2", "max-keys": "1000" });
+    if (token) query.set("continuation-token", token);
+    const response = await client.fetch(`${gw.endpoint}/${bucket}?${query}`);
+    const xml = await response.text();
+    if (response.status !== 200) throw new Error(`Listing ${bucket}: ${response.status} ${xml}`);
+    keys.push(...[...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1]));
+    token = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+      ? /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? null
+      : null;
+  } while (token);
+  return keys.sort();
+}
+
 /** A bucket name no other test uses. */
 export function uniqueBucket(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 13)}`;
@@ -98,7 +118,10 @@ async function attach(): Promise<Radosgw> {
   }
 }
 
-/** The cluster in `state` when its watchdog and radosgw are alive; leftovers are cleared. */
+/**
+ * The cluster in `state` when its radosgw answers; a dead one's leftovers are cleared. A live
+ * cluster whose watchdog is gone gets a new watchdog: other test files may be using it.
+ */
 async function liveCluster(state: string): Promise<ClusterFile | null> {
   let cluster: ClusterFile;
   try {
@@ -106,28 +129,45 @@ async function liveCluster(state: string): Promise<ClusterFile | null> {
   } catch {
     return null;
   }
-  if (isAlive(cluster.watchdogPid)) {
-    // Under a full parallel test run radosgw may be slow to answer: give it a while.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (await answers(cluster.endpoint)) return cluster;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // Under a full parallel test run radosgw may be slow to answer. While its process runs,
+  // other test files are using it: replacing it would fail them, so wait for it instead.
+  const gateway = await radosgwPid(cluster.dir);
+  const deadline = Date.now() + 120_000;
+  for (let attempt = 0;; attempt++) {
+    if (await answers(cluster.endpoint)) {
+      if (isAlive(cluster.watchdogPid)) return cluster;
+      // Seen in full test runs: the watchdog gone while the cluster serves other files.
+      console.error(`radosgw at ${cluster.endpoint} had lost its watchdog: starting another`);
+      const watchdogPid = await startWatchdog(state, cluster.dir, lingerSeconds());
+      const adopted = { ...cluster, watchdogPid };
+      await Deno.writeTextFile(join(state, "cluster.json"), JSON.stringify(adopted));
+      return adopted;
     }
-    signal(cluster.watchdogPid, "SIGTERM");
+    if (attempt >= 4 && !(gateway !== null && isAlive(gateway))) break;
+    if (Date.now() > deadline) {
+      throw new Error(`The shared radosgw at ${cluster.endpoint} runs but does not answer.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
-  // A run that was killed together with its watchdog, or a radosgw that died: stop what is
-  // left and start afresh.
+  // A radosgw that died, or a run killed with its cluster half started: stop what is left
+  // and start afresh.
+  signal(cluster.watchdogPid, "SIGTERM");
   await stopDaemons(cluster.dir);
   await Deno.remove(cluster.dir, { recursive: true }).catch(() => {});
   await Deno.remove(join(state, "cluster.json")).catch(() => {});
   return null;
 }
 
+/** Seconds the cluster outlives its last registered test process. */
+function lingerSeconds(): string {
+  return Deno.env.get("RADOSGW_TEST_LINGER_S") ?? "10";
+}
+
 async function startCluster(state: string): Promise<ClusterFile> {
   await requireCommand("radosgw");
   const dir = await Deno.makeTempDir({ prefix: "manifest-studio-ceph-" });
-  const linger = Deno.env.get("RADOSGW_TEST_LINGER_S") ?? "10";
   // The watchdog first: should this process die while starting, it still cleans up.
-  const watchdogPid = await startWatchdog(state, dir, linger);
+  const watchdogPid = await startWatchdog(state, dir, lingerSeconds());
   try {
     const monPort = freePort();
     const port = freePort();
@@ -236,7 +276,10 @@ state="$1"; dir="$2"; linger="$3"
 # Alive and not a zombie: a daemon that exited stays one until someone reaps it.
 running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 idle=0
-while sleep 1; do
+# Nothing but the decision below may end this loop: not a sleep that fails or is signalled.
+trap '' HUP PIPE
+while :; do
+  sleep 1 || true
   # Cleaned up by a test process that found this cluster dead: nothing left to do.
   [ -d "$dir" ] || exit 0
   live=0
@@ -270,6 +313,8 @@ async function startWatchdog(state: string, dir: string, linger: string): Promis
   const script = join(state, "watchdog.sh");
   await Deno.writeTextFile(script, WATCHDOG);
   const pidFile = join(dir, "watchdog.pid");
+  // A watchdog taking over from a dead one must not read its predecessor's pid.
+  await Deno.remove(pidFile).catch(() => {});
   // setsid -f: in a session of its own, so a Ctrl-C of the test run does not stop it before
   // it has cleaned up; it writes its own pid, as the forked child's pid is not returned.
   // Its streams go nowhere: a pipe it inherited would stay open as long as it runs.
@@ -290,6 +335,13 @@ async function startWatchdog(state: string, dir: string, linger: string): Promis
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error("The radosgw watchdog did not start.");
+}
+
+/** The process id of the cluster's radosgw, from its pid file; null before it wrote one. */
+async function radosgwPid(dir: string): Promise<number | null> {
+  const text = await Deno.readTextFile(join(dir, "run", "client.rgw.a.pid")).catch(() => "");
+  const pid = Number(text.trim());
+  return pid > 1 ? pid : null;
 }
 
 /** Stops the daemons whose pid files are in `dir` (TERM, then KILL after 10 s). */

@@ -14,20 +14,10 @@ import { sha256Hex } from "../src/storage/sha256.ts";
 import { fixturePhoto } from "./fixtures/photos.ts";
 import { startTestServer } from "./_harness.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait } from "./_pipeline.ts";
-import { type Radosgw, radosgw, s3Env, uniqueBucket } from "./_radosgw.ts";
+import { listKeys, radosgw, s3Env, uniqueBucket } from "./_radosgw.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DATABASE_FILES = /^manifest-studio\.db(-wal|-shm|-journal)?$/;
-
-/** Every key in `bucket` (one page is plenty for a test). */
-async function listKeys(gw: Radosgw, bucket: string): Promise<string[]> {
-  const client = new AwsClient({ ...gw, service: "s3" });
-  const response = await client.fetch(`${gw.endpoint}/${bucket}?list-type=2&max-keys=1000`);
-  const xml = await response.text();
-  assert.equal(response.status, 200, xml);
-  assert.doesNotMatch(xml, /<IsTruncated>true</);
-  return [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1]).sort();
-}
 
 /** Every image key the assets table refers to. */
 function imageKeysOf(dataDir: string): string[] {

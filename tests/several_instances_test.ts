@@ -1,22 +1,28 @@
 /**
- * Acceptance: several service processes on one PostgreSQL database (docs: README "Several
- * instances"). Real processes (`deno run main.ts`) sharing a `DATABASE_URL` and, until
- * blobs live in a bucket, one `DATA_DIR` for them:
+ * Acceptance: several service processes on one PostgreSQL database and one S3 bucket (docs:
+ * README "Several instances"). Real processes (`deno run main.ts`) sharing a `DATABASE_URL`
+ * and a bucket of a real Ceph radosgw (tests/_radosgw.ts), each with a `DATA_DIR` of its own:
  *
  * 1. three manifests processed at once: every job runs exactly once, all READY, with the
  *    assets a SQLite run of the same photos makes;
- * 2. a WebSocket client on one instance receives every frame of a job running on the
+ * 2. an image uploaded through one instance is served, with its thumbnails, by the other;
+ *    the bucket holds the blobs and neither `DATA_DIR` holds a file;
+ * 3. a WebSocket client on one instance receives every frame of a job running on the
  *    other, in order; a client that drops mid-job and resumes on the other instance with
  *    `since` receives every missed frame exactly once;
- * 3. a cancel sent to one instance stops the job running on the other within 2 s, and the
+ * 4. a cancel sent to one instance stops the job running on the other within 2 s, and the
  *    manifest returns to its previous status;
- * 4. the instance running a job is killed (SIGKILL) mid-detection: the other finishes it
+ * 5. the instance running a job is killed (SIGKILL) mid-detection: the other finishes it
  *    once the lease (3 s here) expires — READY, no duplicate crops;
- * 5. an unreachable database: the service refuses to start, naming DATABASE_URL.
+ * 6. an unreachable database: the service refuses to start, naming DATABASE_URL.
  */
 import assert from "node:assert/strict";
 import { connectDatabase, type OpenedDatabase } from "../src/db/dialect.ts";
-import { httpClient, startTestServer, type TestServer } from "./_harness.ts";
+import { contentKey } from "../src/storage/blob_store.ts";
+import { sha256Hex } from "../src/storage/sha256.ts";
+import { fixturePhoto } from "./fixtures/photos.ts";
+import { startTestServer, walk } from "./_harness.ts";
+import { freePort, type Instance, spawnInstance } from "./_instances.ts";
 import {
   type AnyFrame,
   DEMO_FILES,
@@ -26,77 +32,14 @@ import {
   waitForProgress,
 } from "./_pipeline.ts";
 import { freshPostgresUrl } from "./_postgres.ts";
+import { listKeys, radosgw, s3Env, uniqueBucket } from "./_radosgw.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
 /** Enough uploads for a job to be caught mid-detection. */
 const FOUR = DEMO_FILES.slice(0, 4);
 /** Short, so that a killed instance's job is taken over quickly. */
 const LEASE_SECONDS = 3;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/** A service process. */
-interface Instance {
-  readonly name: string;
-  readonly server: TestServer;
-  /** Its id in `/readyz`: the `lease_owner` of the jobs it runs. */
-  readonly id: string;
-  readonly child: Deno.ChildProcess;
-  /** What it wrote to stderr so far. */
-  log(): string;
-  kill(signal?: Deno.Signal): Promise<void>;
-}
-
-async function spawnInstance(
-  name: string,
-  env: Record<string, string>,
-): Promise<Instance> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN],
-    env: { PORT: String(port), WORKERS: "1", LOG_LEVEL: "warn", ...env },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
-  })();
-  const url = `http://127.0.0.1:${port}`;
-  const server = { url, ...httpClient(url) } as TestServer;
-  let id = "";
-  for (let i = 0;; i++) {
-    const ready = await server.json("GET", "/readyz").catch(() => null);
-    if (ready?.status === 200) {
-      id = ready.body.instance;
-      assert.equal(ready.body.database_kind, "postgres");
-      break;
-    }
-    if (i > 900) throw new Error(`Instance ${name} did not start within 90 s: ${text}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  let killed = false;
-  return {
-    name,
-    server,
-    id,
-    child,
-    log: () => text,
-    async kill(signal: Deno.Signal = "SIGTERM") {
-      if (!killed) {
-        killed = true;
-        child.kill(signal);
-      }
-      await child.status;
-      await reading;
-    },
-  };
-}
 
 /** The instance whose runner holds the job's lease, once one does. */
 async function runnerOf(
@@ -166,12 +109,26 @@ const wire = (frames: AnyFrame[]) =>
     .map((frame) => `${frame.seq}:${frame.type}`);
 
 Deno.test("several instances on one PostgreSQL database", async (t) => {
-  const url = await freshPostgresUrl();
-  const dataDir = await Deno.makeTempDir({ prefix: "manifest-studio-instances-" });
-  const env = { DATABASE_URL: url, DATA_DIR: dataDir, JOB_LEASE_SECONDS: String(LEASE_SECONDS) };
-  const a = await spawnInstance("A", env);
-  const b = await spawnInstance("B", env);
-  const instances = [a, b];
+  const [url, gw] = await Promise.all([freshPostgresUrl(), radosgw()]);
+  if (gw.startSeconds > 0) console.log(`radosgw started in ${gw.startSeconds} s`);
+  const bucket = uniqueBucket("instances");
+  const env = {
+    DATABASE_URL: url,
+    ...s3Env(gw, bucket),
+    JOB_LEASE_SECONDS: String(LEASE_SECONDS),
+  };
+  // Each its own DATA_DIR: whatever they share goes through the database or the bucket.
+  const dataDirs = await Promise.all(
+    ["a", "b"].map((name) => Deno.makeTempDir({ prefix: `manifest-studio-instance-${name}-` })),
+  );
+  const instances: Instance[] = [];
+  for (const [i, name] of ["A", "B"].entries()) {
+    const instance = await spawnInstance(name, { ...env, DATA_DIR: dataDirs[i] });
+    instances.push(instance);
+    assert.equal(instance.ready.database_kind, "postgres");
+    assert.deepEqual(instance.ready.blob_store, { kind: "s3", status: "ok" });
+  }
+  const [a, b] = instances;
   const database = await connectDatabase({ url, sqlitePath: "" });
   const db = database.db;
   try {
@@ -224,6 +181,35 @@ Deno.test("several instances on one PostgreSQL database", async (t) => {
         } finally {
           await alone.close();
         }
+      },
+    );
+
+    await t.step(
+      "an image uploaded through one instance is served by the other, from the bucket",
+      async () => {
+        const file = DEMO_FILES[0];
+        const { uploadIds: [id] } = await manifestWithPhotos(a.server, [file], "Shared blobs");
+        const original = await fixturePhoto(file);
+        const image = await b.server.fetch(`/api/assets/${id}/image`);
+        assert.equal(image.status, 200);
+        assert.deepEqual(new Uint8Array(await image.arrayBuffer()), original);
+        for (const size of [256, 128]) {
+          const thumbs: Uint8Array[] = [];
+          for (const instance of [a, b]) {
+            const thumb = await instance.server.fetch(`/api/assets/${id}/thumbnail?size=${size}`);
+            assert.equal(thumb.status, 200);
+            assert.equal(thumb.headers.get("content-type"), "image/jpeg");
+            thumbs.push(new Uint8Array(await thumb.arrayBuffer()));
+          }
+          assert.ok(thumbs[0].length > 1000);
+          assert.deepEqual(thumbs[1], thumbs[0], `the ${size} px thumbnail, byte for byte`);
+        }
+        const keys = await listKeys(gw, bucket);
+        assert.ok(
+          keys.includes(contentKey(await sha256Hex(original))),
+          "the image is in the bucket",
+        );
+        assert.ok(keys.some((key) => key.startsWith("thumbs/")), "its thumbnails are too");
       },
     );
 
@@ -345,10 +331,25 @@ Deno.test("several instances on one PostgreSQL database", async (t) => {
         assert.ok(manifest.assets.every((asset: AnyFrame) => asset.prompted_at));
       },
     );
+
+    await t.step("the bucket holds every image; neither DATA_DIR holds a file", async () => {
+      const keys = new Set(await listKeys(gw, bucket));
+      const rows = await db.selectFrom("assets").select("image_key").distinct()
+        .where("image_key", "is not", null).execute();
+      assert.ok(rows.length > DEMO_FILES.length, "uploads and the crops of the jobs above");
+      for (const { image_key } of rows) {
+        assert.ok(keys.has(contentKey(image_key!)), `${image_key} is in the bucket`);
+      }
+      for (const dir of dataDirs) {
+        const files: string[] = [];
+        await walk(dir, files);
+        assert.deepEqual(files, [], `under ${dir}`);
+      }
+    });
   } finally {
     await database.close();
     for (const instance of instances) await instance.kill();
-    await Deno.remove(dataDir, { recursive: true });
+    for (const dir of dataDirs) await Deno.remove(dir, { recursive: true });
   }
 });
 
