@@ -55,6 +55,7 @@ Deno.test("the export reads the next image only when its reader asks for more", 
     let reads = 0;
     const counting: BlobStore = {
       get: (key) => (reads++, blobs.get(key)),
+      stream: (key) => (reads++, blobs.stream(key)),
       put: (key, bytes) => blobs.put(key, bytes),
       has: (key) => blobs.has(key),
       delete: (key) => blobs.delete(key),
