@@ -13,6 +13,9 @@
  * - `scale`: how manifesting cost grows with the photos (24, 120, 480 generated photos through
  *   the HTTP API), with API latency, event-loop lag and memory during each job, and the
  *   120-photo job repeated to show whether memory settles (scripts/bench/scale.ts);
+ * - `export`: exporting a manifest of 400 generated photos (several thousand assets once
+ *   processed) as a bundle — wall time, bundle size, and how far RSS rises above its
+ *   collected baseline while the ZIP is written (scripts/bench/export.ts);
  * - `websocketFanout`: latency from an event to its receipt by many subscribed clients;
  * - `dashboard`: the manifest page of a 90-photo manifest in headless Chromium — time to the
  *   first tile image and to network idle, cold and warm (scripts/bench/dashboard.ts);
@@ -45,6 +48,7 @@ const SECTIONS = [
   "throughput",
   "manifesting",
   "scale",
+  "export",
   "websocketFanout",
   "dashboard",
   "clustering",
@@ -62,6 +66,8 @@ const args = parseArgs({
     "manifest-runs": { type: "string", default: "3" },
     clients: { type: "string", default: "500" },
     "scale-max": { type: "string", default: "480" },
+    "export-photos": { type: "string", default: "400" },
+    "export-sample-ms": { type: "string", default: "10" },
     repeat: { type: "string", default: "5" },
     batch: { type: "string", default: "12" },
     "poll-ms": { type: "string", default: "50" },
@@ -240,6 +246,20 @@ if (wanted("scale")) {
     timeoutS: count("scale-timeout"),
     workers: POOL_SIZE,
   }, (message) => progress(`scale: ${message}`));
+}
+
+if (wanted("export")) {
+  const { measureExportSection } = await import("./bench/export.ts");
+  report.export = await measureExportSection({
+    photos: count("export-photos"),
+    seed: count("seed", 0),
+    batch: count("batch"),
+    pollMs: count("poll-ms"),
+    manifestPollMs: count("manifest-poll-ms"),
+    timeoutS: count("scale-timeout"),
+    sampleMs: count("export-sample-ms"),
+    workers: POOL_SIZE,
+  }, (message) => progress(`export: ${message}`));
 }
 
 if (wanted("websocketFanout")) {

@@ -99,6 +99,22 @@ for (const kind of KINDS) {
     assert.equal(decode(await store.get(`${at}/d`)), "second");
   });
 
+  test("stream yields the bytes and their size; a missing key is null", async (store, at) => {
+    // More than one chunk of a file, and a size no chunk divides.
+    const bytes = new Uint8Array(150 * 1024 + 7).map((_, index) => index * 7 % 251);
+    await store.put(`${at}/s`, bytes);
+    const blob = await store.stream(`${at}/s`);
+    assert.ok(blob);
+    assert.equal(blob.size, bytes.length);
+    assert.deepEqual(new Uint8Array(await new Response(blob.stream).arrayBuffer()), bytes);
+    assert.equal(await store.stream(`${at}/missing`), null);
+    // A stream given up half-read is cancelled without an error.
+    const again = (await store.stream(`${at}/s`))!;
+    const reader = again.stream.getReader();
+    assert.ok(!(await reader.read()).done);
+    await reader.cancel();
+  });
+
   test("put never replaces: a key keeps the bytes written first", async (store, at) => {
     await store.put(`${at}/k`, encode("first"));
     await store.put(`${at}/k`, encode("second, different"));

@@ -396,6 +396,7 @@ Deno.test("bad bundles are refused with 4xx JSON errors and leave no row and no 
       const recording = {
         put: (key: string, bytes: Uint8Array) => (written.push(key), blobs.put(key, bytes)),
         get: (key: string) => blobs.get(key),
+        stream: (key: string) => blobs.stream(key),
         has: (key: string) => blobs.has(key),
         delete: (key: string) => blobs.delete(key),
         kind: blobs.kind,

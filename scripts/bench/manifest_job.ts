@@ -31,6 +31,8 @@ export interface ManifestJobOptions {
 
 /** What one job cost. Times are wall-clock; memory in MiB. */
 export interface ManifestJobResult {
+  /** The manifest the job processed, for a section that goes on with it (the export). */
+  readonly manifestId: string;
   readonly photos: number;
   readonly seed: number;
   /** Making and uploading the photos (not part of `wallSeconds`). */
@@ -148,6 +150,7 @@ export async function measureManifestJob(
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const stepAt = stepFinder(progress);
   return {
+    manifestId: manifest.id,
     photos: options.photos,
     seed: options.seed,
     uploadSeconds: round(uploadSeconds, 2),

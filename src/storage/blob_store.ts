@@ -27,6 +27,13 @@ export interface BlobStore {
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes under `key`, or `null` when there are none. */
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The bytes under `key` as a stream and their size, or `null` when there are none: for a
+   * reader of many blobs in a row (an export), which then holds a chunk at a time instead of
+   * a whole blob, and makes less garbage than one buffer per blob. The stream must be read
+   * to its end or cancelled.
+   */
+  stream(key: string): Promise<BlobStream | null>;
   /** Whether `key` holds bytes. */
   has(key: string): Promise<boolean>;
   /** Removes `key`; removing a missing key is not an error. */
@@ -34,6 +41,16 @@ export interface BlobStore {
   /** Throws, saying why, when the store cannot be used right now (`/readyz`). */
   check(): Promise<void>;
 }
+
+/** A blob being read: see {@linkcode BlobStore.stream}. */
+export interface BlobStream {
+  /** Bytes the stream yields. */
+  readonly size: number;
+  readonly stream: ReadableStream<Uint8Array>;
+}
+
+/** Bytes a {@linkcode LocalBlobStore} stream reads at a time: Deno's own file chunk size. */
+export const FILE_CHUNK_BYTES = 64 * 1024;
 
 const KEY_PATTERN = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
 
@@ -81,6 +98,18 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  async stream(key: string): Promise<BlobStream | null> {
+    const path = this.#path(key);
+    let size: number;
+    try {
+      size = (await Deno.stat(path)).size;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    return { size, stream: fileStream(path, size) };
+  }
+
   async has(key: string): Promise<boolean> {
     try {
       return (await Deno.stat(this.#path(key))).isFile;
@@ -104,4 +133,40 @@ export class LocalBlobStore implements BlobStore {
       throw new Error(`DATA_DIR ${this.root} is no longer a directory.`);
     }
   }
+}
+
+/**
+ * The file at `path` (`size` bytes when it was looked at), read a chunk at a time. The file
+ * is opened on the first read, not before, so a stream made but never read holds no handle;
+ * it is closed at the end, on an error and on cancel. Each chunk is a buffer of its own, no
+ * bigger than what is left, because a reader may keep it (a response being sent does).
+ */
+function fileStream(path: string, size: number): ReadableStream<Uint8Array> {
+  let file: Deno.FsFile | null = null;
+  let offset = 0;
+  const close = () => {
+    file?.close();
+    file = null;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        file ??= await Deno.open(path);
+        // One byte more than the size said, at the end, to see the end (or a longer file).
+        const chunk = new Uint8Array(Math.max(1, Math.min(FILE_CHUNK_BYTES, size - offset)));
+        const read = await file.read(chunk);
+        if (read === null) {
+          close();
+          controller.close();
+          return;
+        }
+        offset += read;
+        controller.enqueue(read === chunk.length ? chunk : chunk.subarray(0, read));
+      } catch (error) {
+        close();
+        throw error;
+      }
+    },
+    cancel: close,
+  });
 }

@@ -14,7 +14,7 @@
  */
 import { AwsClient } from "aws4fetch";
 import { log } from "../log.ts";
-import { assertBlobKey, type BlobStore } from "./blob_store.ts";
+import { assertBlobKey, type BlobStore, type BlobStream } from "./blob_store.ts";
 
 /** Where the bucket is and how to sign requests to it (the `S3_*` variables). */
 export interface S3BlobStoreOptions {
@@ -123,6 +123,24 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array | null> {
     return await this.#get(key, this.#policy);
+  }
+
+  /**
+   * The object read whole, then handed out as one chunk: a request's timeout also covers
+   * reading its body, so a body left open while a slow reader catches up would time out.
+   */
+  async stream(key: string): Promise<BlobStream | null> {
+    const bytes = await this.#get(key, this.#policy);
+    if (!bytes) return null;
+    return {
+      size: bytes.length,
+      stream: new ReadableStream({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      }),
+    };
   }
 
   async has(key: string): Promise<boolean> {
