@@ -210,7 +210,11 @@ Deno.test("a conversion gets model.json, its joined weights and the output names
     const result = await box.run({ loadConverter: () => Promise.resolve(fake) });
     assert.equal(result.outcomes[0].outcome, "converted");
     assert.equal(await fileHash(join(box.modelsDir, "centernet.onnx")), fakeHash);
-    assert.match(box.lines[0], /^converted centernet\.onnx .*--update-hashes/);
+    // A cold npm cache first says it is downloading the package.
+    assert.ok(
+      box.lines.some((line) => /^converted centernet\.onnx .*--update-hashes/.test(line)),
+      box.lines.join("\n"),
+    );
     const [call] = calls;
     assert.ok((call.modelJson as { weightsManifest: unknown[] }).weightsManifest.length > 0);
     assert.equal(call.weights, 4030290); // centernet.bin
