@@ -19,11 +19,9 @@ import {
   MagickFormat,
   MagickGeometry,
   MagickImage,
-  MagickImageInfo,
-  MagickReadSettings,
   Point,
 } from "@imagemagick/magick-wasm";
-import { withDecoded } from "./magick_ops.ts";
+import { shrinkOnLoad, withDecoded } from "./magick_ops.ts";
 import { fit, measure, TextBatch, type TextStyle } from "./sheet_text.ts";
 
 /** Where everything goes, in pixels. */
@@ -195,18 +193,13 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
       );
     }
     drawTitle(text, request, cornerNote(request.page, first, cells.length), width);
-    // The JPEG decoder skips most of its work when told the size wanted (a 2000 px photo
-    // decodes at 480 px). It picks its own scale and can land below what was asked, hence
-    // 1.5 cells, and place() decodes again an image that came out too small.
-    const hint = new MagickReadSettings();
-    hint.setDefine(MagickFormat.Jpeg, "size", `${L.cell * 1.5}x${L.cell * 1.5}`);
     cells.forEach((cell, i) => {
       const x = L.margin + (i % L.columns) * (L.cell + L.gutter);
       const y = L.titleBand + Math.floor(i / L.columns) * (ROW_HEIGHT + L.gutter);
       let problem: string | null = cell.bytes?.length ? null : "No image";
       if (problem === null) {
         paste(backdrop, x, y);
-        if (!placeThumbnail(canvas, cell.bytes!, x, y, hint)) {
+        if (!placeThumbnail(canvas, cell.bytes!, x, y)) {
           problem = "Image could not be read";
         }
       }
@@ -229,25 +222,14 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
 }
 
 /** Fits the decoded image into the cell at (x, y), centred; false when it cannot be decoded. */
-function placeThumbnail(
-  canvas: IMagickImage,
-  bytes: Uint8Array,
-  x: number,
-  y: number,
-  hint: MagickReadSettings,
-): boolean {
+function placeThumbnail(canvas: IMagickImage, bytes: Uint8Array, x: number, y: number): boolean {
   try {
-    // The hint only pays off for images well over the cell; on a stored thumbnail the
-    // decoder would scale up (to twice its size) and the cell would be resampled back down.
-    const header = MagickImageInfo.create(bytes);
-    const large = Math.max(header.width, header.height) > L.cell * 1.5;
-    const placed = withDecoded(
-      bytes,
-      (image) => place(canvas, image, x, y),
-      large ? hint : undefined,
-    );
-    // The hint let the decoder stop below the cell's size (it picks its own scale): decode it
-    // in full instead, which is rare and slower but never blurry.
+    // A stored thumbnail is decoded as it is. A larger image is scaled down while decoding,
+    // to 1.5 cells as the decoder picks its own scale and can land below what was asked.
+    const hint = shrinkOnLoad(bytes, L.cell * 1.5);
+    const placed = withDecoded(bytes, (image) => place(canvas, image, x, y), hint);
+    // The hint let the decoder stop below the cell's size: decode it in full instead, which
+    // is rare and slower but never blurry.
     if (!placed) withDecoded(bytes, (image) => place(canvas, image, x, y));
     return true;
   } catch {

@@ -12,7 +12,7 @@ import {
 import { fixturePhoto } from "../../tests/fixtures/photos.ts";
 import { AppError } from "../errors.ts";
 import { sniffFormat } from "./format.ts";
-import { initMagick, inspectImage, thumbnailOf } from "./magick_ops.ts";
+import { initMagick, inspectImage, shrinkOnLoad, thumbnailOf, withDecoded } from "./magick_ops.ts";
 
 const LIMITS = { maxPixels: 50_000_000, thumbnailSize: 256 };
 
@@ -220,4 +220,18 @@ Deno.test("inspectImage refuses empty, foreign and truncated files with clear co
     (error: unknown) =>
       error instanceof AppError && error.status === 422 && error.code === "corrupt_image",
   );
+});
+
+Deno.test("shrinkOnLoad scales a large JPEG down while decoding and never enlarges a small one", async () => {
+  await initMagick();
+  const photo = await fixturePhoto("sample1.jpg"); // 1920 px wide
+  const decodedWidth = (bytes: Uint8Array, longSide: number) =>
+    withDecoded(bytes, (image) => image.width, shrinkOnLoad(bytes, longSide));
+  const shrunk = decodedWidth(photo, 256);
+  assert.ok(shrunk >= 256 && shrunk <= 512, `decoded ${shrunk} px wide`);
+  const thumbnail = thumbnailOf(photo, 256); // 256 px on its longer side
+  assert.equal(shrinkOnLoad(thumbnail, 256), undefined);
+  assert.equal(shrinkOnLoad(thumbnail, 384), undefined);
+  assert.equal(decodedWidth(thumbnail, 384), 256, "decoded at its own size, not doubled");
+  assert.equal(shrinkOnLoad(new Uint8Array([1, 2, 3]), 256), undefined, "left to the decoder");
 });

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { MagickFormat, MagickReadSettings } from "@imagemagick/magick-wasm";
-import { withDecoded } from "./magick_ops.ts";
+import { shrinkOnLoad, withDecoded } from "./magick_ops.ts";
 import { type PixelStats, pixelStatsOf, WORKING_SIZE } from "./pixel_stats.ts";
 import { rgbImage } from "./raster.ts";
 
@@ -20,10 +19,8 @@ const TRANSPOSING = new Set([5, 6, 7, 8]);
  * @throws {AppError} 422 when the bytes are not a readable image.
  */
 export function imageStatsOf(bytes: Uint8Array): PixelStats {
-  const settings = new MagickReadSettings();
-  // The JPEG decoder then scales by 1/2, 1/4 or 1/8 while decoding (never below the size),
-  // which makes a 1920-px photo several times cheaper; other formats ignore the hint.
-  settings.setDefine(MagickFormat.Jpeg, "size", `${WORKING_SIZE}x${WORKING_SIZE}`);
+  // A large JPEG is scaled down while decoding; a small image is decoded at its own size, as
+  // an enlarged copy would measure blur the image does not have.
   return withDecoded(bytes, (image) => {
     // The base size is the one in the file, before the decoder's scaling.
     const transposed = TRANSPOSING.has(Number(image.orientation));
@@ -36,5 +33,5 @@ export function imageStatsOf(bytes: Uint8Array): PixelStats {
     if (!data) throw new Error("ImageMagick returned no pixels for a decoded image.");
     const stats = pixelStatsOf(rgbImage(w, h, data.slice()));
     return { ...stats, width: width || w, height: height || h };
-  }, settings);
+  }, shrinkOnLoad(bytes, WORKING_SIZE));
 }
