@@ -179,7 +179,14 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
   };
   try {
     const canvas = solid(COLOURS.canvas, width, height);
-    const backdrop = solid(COLOURS.backdrop, L.cell, L.cell);
+    // Only the parts of a cell its image leaves bare get the backdrop: pasting a whole
+    // square under every image costs a millisecond a cell. Bands come in a few sizes only.
+    const bands = new Map<string, IMagickImage>();
+    const backdropOf = (w: number, h: number) => {
+      let band = bands.get(`${w}x${h}`);
+      if (!band) bands.set(`${w}x${h}`, band = solid(COLOURS.backdrop, w, h));
+      return band;
+    };
     const placeholder = solid(COLOURS.placeholder, L.cell, L.cell);
     const paste = (tile: IMagickImage, x: number, y: number) =>
       canvas.composite(tile, CompositeOperator.Copy, new Point(x, y));
@@ -198,8 +205,7 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
       const y = L.titleBand + Math.floor(i / L.columns) * (ROW_HEIGHT + L.gutter);
       let problem: string | null = cell.bytes?.length ? null : "No image";
       if (problem === null) {
-        paste(backdrop, x, y);
-        if (!placeThumbnail(canvas, cell.bytes!, x, y)) {
+        if (!placeThumbnail(canvas, cell.bytes!, x, y, backdropOf)) {
           problem = "Image could not be read";
         }
       }
@@ -215,6 +221,8 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
     text.draw(canvas);
 
     canvas.quality = 88;
+    // Optimised Huffman tables would save 3 % of the bytes for an eighth of the encoding time.
+    canvas.settings.setDefine(MagickFormat.Jpeg, "optimize-coding", "false");
     return canvas.write(MagickFormat.Jpeg, (data) => data.slice());
   } finally {
     for (const image of images) image.dispose();
@@ -222,15 +230,21 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
 }
 
 /** Fits the decoded image into the cell at (x, y), centred; false when it cannot be decoded. */
-function placeThumbnail(canvas: IMagickImage, bytes: Uint8Array, x: number, y: number): boolean {
+function placeThumbnail(
+  canvas: IMagickImage,
+  bytes: Uint8Array,
+  x: number,
+  y: number,
+  backdropOf: Backdrop,
+): boolean {
   try {
     // A stored thumbnail is decoded as it is. A larger image is scaled down while decoding,
     // to 1.5 cells as the decoder picks its own scale and can land below what was asked.
     const hint = shrinkOnLoad(bytes, L.cell * 1.5);
-    const placed = withDecoded(bytes, (image) => place(canvas, image, x, y), hint);
+    const placed = withDecoded(bytes, (image) => place(canvas, image, x, y, backdropOf), hint);
     // The hint let the decoder stop below the cell's size: decode it in full instead, which
     // is rare and slower but never blurry.
-    if (!placed) withDecoded(bytes, (image) => place(canvas, image, x, y));
+    if (!placed) withDecoded(bytes, (image) => place(canvas, image, x, y, backdropOf));
     return true;
   } catch {
     // A damaged or unsupported image must not cost the whole sheet: its cell says so instead.
@@ -238,8 +252,20 @@ function placeThumbnail(canvas: IMagickImage, bytes: Uint8Array, x: number, y: n
   }
 }
 
-/** Resizes `image` into the cell and pastes it; false when it was decoded too small for that. */
-function place(canvas: IMagickImage, image: IMagickImage, x: number, y: number): boolean {
+/** A solid tile of the backdrop's colour, `width`×`height`, owned by the sheet being drawn. */
+type Backdrop = (width: number, height: number) => IMagickImage;
+
+/**
+ * Resizes `image` into the cell and pastes it centred, the backdrop's colour around it;
+ * false when it was decoded too small for that.
+ */
+function place(
+  canvas: IMagickImage,
+  image: IMagickImage,
+  x: number,
+  y: number,
+  backdropOf: Backdrop,
+): boolean {
   // Before autoOrient, width and height are in the file's orientation, like baseWidth/Height;
   // fitting into a square gives the same size either way round.
   if (image.width < image.baseWidth) {
@@ -258,9 +284,26 @@ function place(canvas: IMagickImage, image: IMagickImage, x: number, y: number):
   }
   const left = x + Math.floor((L.cell - width) / 2);
   const top = y + Math.floor((L.cell - height) / 2);
-  // An opaque image is copied: blending it over the backdrop would give the same pixels, slower.
-  const operator = image.hasAlpha ? CompositeOperator.Over : CompositeOperator.Copy;
-  canvas.composite(image, operator, new Point(left, top));
+  const paste = (
+    tile: IMagickImage,
+    at: [number, number],
+    operator: CompositeOperator = CompositeOperator.Copy,
+  ) => canvas.composite(tile, operator, new Point(...at));
+  const band = (w: number, h: number, at: [number, number]) => {
+    if (w > 0 && h > 0) paste(backdropOf(w, h), at);
+  };
+  if (image.hasAlpha) {
+    paste(backdropOf(L.cell, L.cell), [x, y]);
+    paste(image, [left, top], CompositeOperator.Over);
+    return true;
+  }
+  // An opaque image is copied, and the backdrop fills only the bands beside, above and below
+  // it (a fitted image spans the cell one way, so two of them are empty).
+  band(left - x, L.cell, [x, y]);
+  band(x + L.cell - left - width, L.cell, [left + width, y]);
+  band(width, top - y, [left, y]);
+  band(width, y + L.cell - top - height, [left, top + height]);
+  paste(image, [left, top]);
   return true;
 }
 
