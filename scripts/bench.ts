@@ -66,6 +66,7 @@ const args = parseArgs({
     "manifest-runs": { type: "string", default: "3" },
     clients: { type: "string", default: "500" },
     "scale-max": { type: "string", default: "480" },
+    "scale-sizes": { type: "string" },
     "export-photos": { type: "string", default: "400" },
     "export-sample-ms": { type: "string", default: "10" },
     repeat: { type: "string", default: "5" },
@@ -88,6 +89,17 @@ function count(flag: keyof typeof args.values, min = 1): number {
     throw new Error(`--${flag} must be a whole number of at least ${min}, not "${text}".`);
   }
   return value;
+}
+
+/** `--scale-sizes 24,90`: manifest sizes for the `scale` section, smallest first. */
+function scaleSizes(): number[] | undefined {
+  const text = args.values["scale-sizes"];
+  if (text === undefined) return undefined;
+  const sizes = text.split(",").map((part) => Number(part.trim()));
+  if (sizes.length === 0 || sizes.some((size) => !Number.isInteger(size) || size < 1)) {
+    throw new Error(`--scale-sizes takes whole numbers of photos ≥ 1, e.g. 24,90, not "${text}".`);
+  }
+  return sizes.toSorted((a, b) => a - b);
 }
 
 const only = args.values.only?.split(",").map((name) => name.trim()) ?? [...SECTIONS];
@@ -238,6 +250,7 @@ if (wanted("scale")) {
   const { measureScale } = await import("./bench/scale.ts");
   report.scale = await measureScale({
     scaleMax: count("scale-max"),
+    sizes: scaleSizes(),
     repeat: count("repeat", 0),
     seed: count("seed", 0),
     batch: count("batch"),

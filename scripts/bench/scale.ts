@@ -23,6 +23,8 @@ export const REPEAT_SIZE = 120;
 export interface ScaleOptions {
   /** Only sizes up to this many photos run; the repeat needs {@linkcode REPEAT_SIZE}. */
   readonly scaleMax: number;
+  /** The sizes measured, smallest first (default {@linkcode SCALE_SIZES}). */
+  readonly sizes?: readonly number[];
   /** Jobs of {@linkcode REPEAT_SIZE} photos in the repeat (0: none). */
   readonly repeat: number;
   readonly seed: number;
@@ -88,7 +90,8 @@ export async function measureScale(
         timeoutS: options.timeoutS,
       }, (message) => log(run > 0 ? `repeat ${run}: ${message}` : message));
     const sizes: ManifestJobResult[] = [];
-    for (const photos of SCALE_SIZES.filter((size) => size <= options.scaleMax)) {
+    const wanted = options.sizes ?? SCALE_SIZES;
+    for (const photos of wanted.filter((size) => size <= options.scaleMax)) {
       log(`${photos} photos: generating and uploading`);
       sizes.push(await job(photos, 0));
     }
