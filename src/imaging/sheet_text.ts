@@ -29,6 +29,11 @@ const MAX_CACHED_ADVANCES = 4_096;
 /** Per style (font and size): each character's advance, measured once per worker. */
 const advances = new Map<string, Map<string, number>>();
 
+/** What the caches are keyed by: what metrics depend on (not the colour). */
+function metricsKey(textStyle: TextStyle): string {
+  return `${textStyle.font}\u0000${textStyle.size}`;
+}
+
 /** The width of `text` as drawn in `textStyle`, measured by the font engine. */
 export function measure(textStyle: TextStyle, text: string): number {
   const metrics = new Drawables().font(textStyle.font).fontPointSize(textStyle.size)
@@ -41,7 +46,7 @@ export function measure(textStyle: TextStyle, text: string): number {
  * pairs together, and each advance is already rounded up to whole pixels by the engine.
  */
 export function widthBound(textStyle: TextStyle, text: string): number {
-  const key = `${textStyle.font}\u0000${textStyle.size}`;
+  const key = metricsKey(textStyle);
   let cache = advances.get(key);
   if (!cache || cache.size > MAX_CACHED_ADVANCES) advances.set(key, cache = new Map());
   let width = 0;
@@ -72,7 +77,8 @@ export function fit(text: string, textStyle: TextStyle, maxWidth: number): strin
   return cut(n);
 }
 
-interface Line {
+/** One queued line: its anchor (x, baseline y) and its text. */
+export interface Line {
   readonly x: number;
   readonly y: number;
   readonly value: string;
@@ -117,7 +123,7 @@ export class TextBatch {
 const lineAdvances = new Map<string, number>();
 
 function lineAdvance(textStyle: TextStyle): number {
-  const key = `${textStyle.font}\u0000${textStyle.size}`;
+  const key = metricsKey(textStyle);
   let advance = lineAdvances.get(key);
   if (advance === undefined) {
     const probe = new Drawables().font(textStyle.font).fontPointSize(textStyle.size);
