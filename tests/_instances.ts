@@ -7,6 +7,7 @@
  */
 import { httpClient, type TestServer } from "./_harness.ts";
 
+const ROOT = new URL("..", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** A free TCP port on 127.0.0.1 (free now; taken by whoever binds it first). */
@@ -87,4 +88,36 @@ export async function spawnInstance(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** How a `main.ts` run that was expected to stop at once ended. */
+export interface StartOutcome {
+  readonly code: number;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `main.ts` from the repository's root with the start task's permissions (write access
+ * to `allowWrite` only, default `./models` and `DATA_DIR`) until it exits, on a free port:
+ * for tests of configurations the service must refuse at start.
+ */
+export async function runUntilExit(
+  env: Record<string, string>,
+  allowWrite: readonly string[] = ["./models", ...(env.DATA_DIR ? [env.DATA_DIR] : [])],
+): Promise<StartOutcome> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      `--allow-write=${allowWrite.join(",")}`,
+      MAIN,
+    ],
+    cwd: ROOT,
+    env: { PORT: String(freePort()), ...env },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
 }

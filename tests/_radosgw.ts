@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { sha256Hex } from "../src/storage/sha256.ts";
+import { freePort } from "./_instances.ts";
 
 /** Where the shared test server is and a user of it. */
 export interface Radosgw {
@@ -389,13 +390,6 @@ async function answers(endpoint: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function requireCommand(name: string): Promise<void> {

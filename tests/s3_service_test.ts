@@ -13,10 +13,10 @@ import { contentKey } from "../src/storage/blob_store.ts";
 import { sha256Hex } from "../src/storage/sha256.ts";
 import { fixturePhoto } from "./fixtures/photos.ts";
 import { startTestServer } from "./_harness.ts";
+import { runUntilExit } from "./_instances.ts";
 import { DEMO_FILES, manifestWithPhotos, processAndWait } from "./_pipeline.ts";
 import { listKeys, radosgw, s3Env, uniqueBucket } from "./_radosgw.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const DATABASE_FILES = /^manifest-studio\.db(-wal|-shm|-journal)?$/;
 
 /** Every image key the assets table refers to. */
@@ -194,21 +194,12 @@ Deno.test("main.ts exits with 2 and 'Cannot start: …' naming the S3 variable t
   for (const [name, env, expected] of cases) {
     const dataDir = await Deno.makeTempDir({ prefix: "manifest-studio-s3-main-" });
     try {
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "--allow-read",
-          `--allow-write=./models,${dataDir}`,
-          join(ROOT, "main.ts"),
-        ],
-        cwd: ROOT,
-        env: { AUTH_TOKEN: "", WORKERS: "1", PORT: "0", DATA_DIR: dataDir, ...env },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const message = new TextDecoder().decode(stderr);
+      const { code, stderr: message } = await runUntilExit({
+        AUTH_TOKEN: "",
+        WORKERS: "1",
+        DATA_DIR: dataDir,
+        ...env,
+      });
       assert.equal(code, 2, `${name}: ${message}`);
       assert.match(message, expected, name);
       assert.doesNotMatch(message, /wrong-secret-value/, name);

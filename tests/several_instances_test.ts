@@ -22,7 +22,7 @@ import { contentKey } from "../src/storage/blob_store.ts";
 import { sha256Hex } from "../src/storage/sha256.ts";
 import { fixturePhoto } from "./fixtures/photos.ts";
 import { startTestServer, walk } from "./_harness.ts";
-import { freePort, type Instance, spawnInstance } from "./_instances.ts";
+import { freePort, type Instance, runUntilExit, spawnInstance } from "./_instances.ts";
 import {
   type AnyFrame,
   DEMO_FILES,
@@ -33,8 +33,6 @@ import {
 } from "./_pipeline.ts";
 import { freshPostgresUrl } from "./_postgres.ts";
 import { listKeys, radosgw, s3Env, uniqueBucket } from "./_radosgw.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** Enough uploads for a job to be caught mid-detection. */
 const FOUR = DEMO_FILES.slice(0, 4);
@@ -356,18 +354,12 @@ Deno.test("several instances on one PostgreSQL database", async (t) => {
 Deno.test("an unreachable database: the service refuses to start and names DATABASE_URL", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "manifest-studio-nodb-" });
   try {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN],
-      env: {
-        PORT: String(freePort()),
-        DATA_DIR: dataDir,
-        // Nothing listens there.
-        DATABASE_URL: `postgres://studio:secret-pw@127.0.0.1:${freePort()}/studio`,
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
+    const output = await runUntilExit({
+      DATA_DIR: dataDir,
+      // Nothing listens there.
+      DATABASE_URL: `postgres://studio:secret-pw@127.0.0.1:${freePort()}/studio`,
+    });
+    const stderr = output.stderr;
     assert.notEqual(output.code, 0);
     assert.equal(output.code, 2);
     assert.match(stderr, /^Cannot start: DATABASE_URL/m);

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { httpClient } from "./_harness.ts";
+import { freePort, runUntilExit } from "./_instances.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const MAIN = join(ROOT, "main.ts");
 
 /** Variables that would change the outcome if the test runner happened to have them set. */
 const NEUTRAL_ENV = {
@@ -19,33 +19,15 @@ const NEUTRAL_ENV = {
   WORKERS: "1",
 };
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 Deno.test("HOST=0.0.0.0 without AUTH_TOKEN exits with 2, naming AUTH_TOKEN", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "manifest-studio-startup-" });
   try {
     for (const host of ["0.0.0.0", "::"]) {
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        // The start task's permissions.
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "--allow-read",
-          `--allow-write=./models,${dataDir}`,
-          MAIN,
-        ],
-        cwd: ROOT,
-        env: { ...NEUTRAL_ENV, HOST: host, PORT: "0", DATA_DIR: dataDir },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const message = new TextDecoder().decode(stderr);
+      const { code, stderr: message } = await runUntilExit({
+        ...NEUTRAL_ENV,
+        HOST: host,
+        DATA_DIR: dataDir,
+      });
       assert.equal(code, 2, message);
       assert.match(message, /^Cannot start: .*AUTH_TOKEN/m);
       assert.match(message, /ALLOW_UNAUTHENTICATED_NETWORK=1/);
@@ -60,14 +42,10 @@ Deno.test("a DATA_DIR the process may not write to is refused at start, saying h
   const allowed = await Deno.makeTempDir({ prefix: "manifest-studio-allowed-" });
   const other = await Deno.makeTempDir({ prefix: "manifest-studio-other-" });
   try {
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", "--allow-env", "--allow-read", `--allow-write=${allowed}`, MAIN],
-      cwd: ROOT,
-      env: { ...NEUTRAL_ENV, PORT: "0", DATA_DIR: other },
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    const message = new TextDecoder().decode(stderr);
+    const { code, stderr: message } = await runUntilExit(
+      { ...NEUTRAL_ENV, DATA_DIR: other },
+      [allowed],
+    );
     assert.equal(code, 2, message);
     assert.match(message, /^Cannot start: DATA_DIR .* is not writable/m);
     assert.match(message, /deno task start/);

@@ -11,12 +11,14 @@
  *
  * @module
  */
-import { loadConfig } from "../../src/config.ts";
 import type { Db } from "../../src/db/database.ts";
-import { startServer } from "../../src/server.ts";
 import { measureExport } from "../../src/bundles/measure_export.ts";
-import { benchDataDir } from "./data_dir.ts";
-import { type ManifestJobResult, measureManifestJob } from "./manifest_job.ts";
+import { withBenchService } from "./bench_service.ts";
+import {
+  type ManifestJobOptions,
+  type ManifestJobResult,
+  measureManifestJob,
+} from "./manifest_job.ts";
 import { collectGarbage } from "./memory.ts";
 import { mixSeed } from "./prng.ts";
 
@@ -28,14 +30,10 @@ const MB = 2 ** 20;
 const SECTION_SALT = 18;
 
 /** How the section runs. */
-export interface ExportBenchOptions {
+export interface ExportBenchOptions
+  extends Pick<ManifestJobOptions, "seed" | "batch" | "pollMs" | "manifestPollMs" | "timeoutS"> {
   /** Photos uploaded and processed before the export. */
   readonly photos: number;
-  readonly seed: number;
-  readonly batch: number;
-  readonly pollMs: number;
-  readonly manifestPollMs: number;
-  readonly timeoutS: number;
   /** How often RSS is sampled during the export, in milliseconds. */
   readonly sampleMs: number;
   /** Pool size of the service (its default when unset). */
@@ -76,15 +74,10 @@ export async function measureExportSection(
   options: ExportBenchOptions,
   log: (message: string) => void,
 ): Promise<ExportReport> {
-  const dataDir = await benchDataDir("export-");
-  const server = await startServer(loadConfig({
-    PORT: "0",
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "error",
-    REVERSE_PROMPT_PROVIDER: "local",
-    ...(options.workers && { WORKERS: String(options.workers) }),
-  }));
-  try {
+  return await withBenchService("export-", {
+    workers: options.workers,
+    env: { REVERSE_PROMPT_PROVIDER: "local" },
+  }, async (server) => {
     log(`${options.photos} photos: generating, uploading and processing`);
     const job = await measureManifestJob(server.url, {
       photos: options.photos,
@@ -118,10 +111,7 @@ export async function measureExportSection(
       bar: EXPORT_BAR,
       withinBar: run.riseMb <= EXPORT_BAR.riseMb && run.wallSeconds <= EXPORT_BAR.seconds,
     };
-  } finally {
-    await server.close();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  });
 }
 
 /** The report of one measurement, in seconds and MiB. */

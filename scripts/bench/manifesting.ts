@@ -5,10 +5,8 @@
  *
  * @module
  */
-import { loadConfig } from "../../src/config.ts";
-import { startServer } from "../../src/server.ts";
 import { fixturePhoto } from "../../tests/fixtures/photos.ts";
-import { benchDataDir } from "./data_dir.ts";
+import { withBenchService } from "./bench_service.ts";
 import { summarize } from "./stats.ts";
 
 /** What {@linkcode measureManifesting} reports. */
@@ -27,14 +25,7 @@ export async function measureManifesting(
   files: readonly string[],
   options: { runs: number; workers?: number },
 ): Promise<ManifestingResult> {
-  const dataDir = await benchDataDir("manifesting-");
-  const server = await startServer(loadConfig({
-    PORT: "0",
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "error",
-    ...(options.workers && { WORKERS: String(options.workers) }),
-  }));
-  try {
+  return await withBenchService("manifesting-", { workers: options.workers }, async (server) => {
     const call = async (method: string, path: string, body?: BodyInit) => {
       const headers = typeof body === "string" ? { "content-type": "application/json" } : undefined;
       const response = await fetch(`${server.url}${path}`, { method, body, headers });
@@ -93,8 +84,5 @@ export async function measureManifesting(
       assets,
       provider,
     };
-  } finally {
-    await server.close();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  });
 }

@@ -7,10 +7,12 @@
  *
  * @module
  */
-import { loadConfig } from "../../src/config.ts";
-import { startServer } from "../../src/server.ts";
-import { benchDataDir } from "./data_dir.ts";
-import { type ManifestJobResult, measureManifestJob } from "./manifest_job.ts";
+import { withBenchService } from "./bench_service.ts";
+import {
+  type ManifestJobOptions,
+  type ManifestJobResult,
+  measureManifestJob,
+} from "./manifest_job.ts";
 import { collectGarbage } from "./memory.ts";
 import { mixSeed } from "./prng.ts";
 
@@ -20,18 +22,14 @@ export const SCALE_SIZES: readonly number[] = [24, 120, 480];
 export const REPEAT_SIZE = 120;
 
 /** How the section runs. */
-export interface ScaleOptions {
+export interface ScaleOptions
+  extends Pick<ManifestJobOptions, "seed" | "batch" | "pollMs" | "manifestPollMs" | "timeoutS"> {
   /** Only sizes up to this many photos run; the repeat needs {@linkcode REPEAT_SIZE}. */
   readonly scaleMax: number;
   /** The sizes measured, smallest first (default {@linkcode SCALE_SIZES}). */
   readonly sizes?: readonly number[];
   /** Jobs of {@linkcode REPEAT_SIZE} photos in the repeat (0: none). */
   readonly repeat: number;
-  readonly seed: number;
-  readonly batch: number;
-  readonly pollMs: number;
-  readonly manifestPollMs: number;
-  readonly timeoutS: number;
   /** Pool size of the service (its default when unset). */
   readonly workers?: number;
 }
@@ -71,15 +69,10 @@ export async function measureScale(
   options: ScaleOptions,
   log: (message: string) => void,
 ): Promise<ScaleReport> {
-  const dataDir = await benchDataDir("scale-");
-  const server = await startServer(loadConfig({
-    PORT: "0",
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "error",
-    REVERSE_PROMPT_PROVIDER: "local",
-    ...(options.workers && { WORKERS: String(options.workers) }),
-  }));
-  try {
+  return await withBenchService("scale-", {
+    workers: options.workers,
+    env: { REVERSE_PROMPT_PROVIDER: "local" },
+  }, async (server) => {
     const job = (photos: number, run: number) =>
       measureManifestJob(server.url, {
         photos,
@@ -122,10 +115,7 @@ export async function measureScale(
       growth: growthOf(sizes),
       repeat,
     };
-  } finally {
-    await server.close();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  });
 }
 
 /** Exponents between consecutive sizes: log(cost ratio) / log(photo ratio). */
