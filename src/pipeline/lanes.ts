@@ -13,16 +13,17 @@ export async function inLanes<T>(
   lanes: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
-  const queue = [...items];
+  // An index, not shift(): taking from the front of a long array moves all the rest.
+  let next = 0;
   const lane = async () => {
     try {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+      while (next < items.length) await work(items[next++]);
     } catch (error) {
-      queue.length = 0;
+      next = items.length;
       throw error;
     }
   };
-  const count = Math.max(1, Math.min(lanes, queue.length));
+  const count = Math.max(1, Math.min(lanes, items.length));
   const results = await Promise.allSettled(Array.from({ length: count }, lane));
   const failure = results.find((result) => result.status === "rejected");
   if (failure) throw (failure as PromiseRejectedResult).reason;

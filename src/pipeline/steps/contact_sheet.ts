@@ -30,6 +30,9 @@ import { sha256Hex } from "../../storage/sha256.ts";
 import { manifestAssets } from "../context.ts";
 import { inLanes } from "../lanes.ts";
 
+/** Blob lookups in flight at once while a refresh checks what is stored. */
+const BLOB_CHECK_LANES = 16;
+
 /** What drawing a manifest's sheet needs. */
 export interface ContactSheetDeps {
   readonly db: Db;
@@ -142,23 +145,29 @@ async function updatePages(
   const manifest = await getManifest(deps.db, manifestId);
   const heading = { title: DEFAULT_CONTACT_SHEET_TITLE, subtitle: manifest.name };
   const assets = (await manifestAssets(deps.db, manifestId)).filter((a) => a.image_key !== null);
-  const cells = await Promise.all(assets.map(async (asset): Promise<SheetCell> => {
-    const key = thumbnailBlobKey(asset.image_key!, DEFAULT_THUMBNAIL_SIZE);
-    return {
-      name: asset.name,
-      assetType: asset.asset_type,
-      tag: asset.manifest_tag,
-      thumbnailKey: await deps.blobs.has(key) ? key : null,
-    };
+  // A thumbnail may appear later (the thumbnail route stores the ones it makes), so each is
+  // looked up; a few at a time, as a bucket answers each with a request of its own.
+  const present = new Map<string, boolean>();
+  const keys = assets.map((asset) => thumbnailBlobKey(asset.image_key!, DEFAULT_THUMBNAIL_SIZE));
+  await inLanes(keys, BLOB_CHECK_LANES, async (key) => {
+    present.set(key, await deps.blobs.has(key));
+  });
+  const cells = assets.map((asset, index): SheetCell => ({
+    name: asset.name,
+    assetType: asset.asset_type,
+    tag: asset.manifest_tag,
+    thumbnailKey: present.get(keys[index]) ? keys[index] : null,
   }));
   const planned = await planPages(cells, deps.contactSheetPageSize, heading);
-  const stored = new Map((await contactSheetPages(deps.db, manifestId)).map((r) => [r.page, r]));
-  const stale = await Promise.all(planned.map(async (page) => {
-    const row = stored.get(page.page);
+  const rows = new Map((await contactSheetPages(deps.db, manifestId)).map((r) => [r.page, r]));
+  const toDraw: PlannedPage[] = [];
+  await inLanes(planned, BLOB_CHECK_LANES, async (page) => {
+    const row = rows.get(page.page);
     // A page whose blob went missing is drawn again even though nothing in it changed.
-    return !row || row.fingerprint !== page.fingerprint || !await deps.blobs.has(row.blob_key);
-  }));
-  const toDraw = planned.filter((_, index) => stale[index]);
+    const fresh = row && row.fingerprint === page.fingerprint && await deps.blobs.has(row.blob_key);
+    if (!fresh) toDraw.push(page);
+  });
+  toDraw.sort((a, b) => a.page - b.page);
 
   const drawn: { page: PlannedPage; key: string }[] = [];
   const failed: { page: number; error: unknown }[] = [];
@@ -184,7 +193,7 @@ async function updatePages(
 
   let released: string[];
   try {
-    released = await savePages(deps.db, manifestId, stored, drawn, planned.length, warning);
+    released = await savePages(deps.db, manifestId, rows, drawn, planned.length, warning);
   } catch (error) {
     // Nothing refers to the blobs just written: do not leave them behind.
     await releaseContactSheetBlobs(deps.db, deps.blobs, drawn.map((d) => d.key));
