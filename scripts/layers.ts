@@ -35,7 +35,7 @@ export const LAYERS: readonly (readonly string[])[] = Object.freeze([
   ["src/imaging"],
   ["src/workers"],
   ["src/db", "src/storage", "src/config.ts"],
-  ["src/errors.ts", "src/log.ts", "src/text.ts", "src/zod_issues.ts"],
+  ["src/errors.ts", "src/json_chunks.ts", "src/log.ts", "src/text.ts", "src/zod_issues.ts"],
 ]);
 
 /** One import from a file of the project to another. */

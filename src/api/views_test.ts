@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import type { z } from "zod";
 import type { ContactSheetPageView } from "../registry/contact_sheets.ts";
 import type { AssetView, IdentityView, ManifestView } from "../registry/serialize.ts";
+import type { ManifestDetailView } from "../registry/manifest_text.ts";
 import type { ProjectView } from "../storyboard/projects.ts";
 import type { AssetUsageView } from "../registry/usage.ts";
 import type { SceneSummary as SceneSummaryView } from "../storyboard/scene_summary.ts";
@@ -17,7 +18,14 @@ import type {
   SceneSummary,
   Storyboard,
 } from "./project_schemas.ts";
-import type { Asset, AssetUsage, ContactSheetPage, Identity, Manifest } from "./schemas.ts";
+import type {
+  Asset,
+  AssetUsage,
+  ContactSheetPage,
+  Identity,
+  Manifest,
+  ManifestDetail,
+} from "./schemas.ts";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
@@ -33,8 +41,9 @@ const sceneManifest: Same<z.infer<typeof SceneManifest>, Read<typeof readSceneMa
 const sceneAudio: Same<z.infer<typeof SceneAudio>, Read<typeof readSceneAudio>> = true;
 
 const sheetPage: Same<z.infer<typeof ContactSheetPage>, ContactSheetPageView> = true;
+const detail: Same<z.infer<typeof ManifestDetail>, ManifestDetailView> = true;
 
 Deno.test("response schemas and registry views have the same fields and types", () => {
-  const all = [manifest, asset, identity, project, storyboard, usage, scene, sheetPage];
-  assert.deepEqual([...all, sceneManifest, sceneAudio], Array(10).fill(true));
+  const all = [manifest, asset, identity, project, storyboard, usage, scene, sheetPage, detail];
+  assert.deepEqual([...all, sceneManifest, sceneAudio], Array(11).fill(true));
 });

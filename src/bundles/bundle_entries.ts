@@ -9,7 +9,7 @@
  */
 import type { BlobStore } from "../storage/blob_store.ts";
 import { type BundleDocument, MANIFEST_ENTRY, README_ENTRY, REGISTRY_ENTRY } from "./format.ts";
-import { jsonChunks } from "./json_chunks.ts";
+import { joinChunks, jsonChunks } from "../json_chunks.ts";
 
 /**
  * An entry as `client-zip` takes it: a name, a time, and content it reads to the end. The
@@ -118,18 +118,10 @@ async function* entriesOf(
  * `manifest.json` as `JSON.stringify(document, null, 2)` writes it, in pieces of about
  * {@linkcode TEXT_CHUNK_CHARS}: the document of a big manifest is never one string.
  */
-export async function* documentText(
+export function documentText(
   document: BundleDocument,
 ): AsyncGenerator<string, void, undefined> {
-  let text = "";
-  for (const piece of jsonChunks(document)) {
-    text += piece;
-    if (text.length >= TEXT_CHUNK_CHARS) {
-      yield text;
-      text = "";
-    }
-  }
-  if (text) yield text;
+  return joinChunks(jsonChunks(document), TEXT_CHUNK_CHARS);
 }
 
 /**

@@ -232,6 +232,58 @@ export interface Database {
 export type ManifestRow = Selectable<ManifestsTable>;
 /** An asset row as read. */
 export type AssetRow = Selectable<AssetsTable>;
+/**
+ * An asset row with, instead of its face embedding (binary, 2 KiB), whether it has one (1 or
+ * 0): all any view of an asset shows.
+ */
+export type AssetFields = Omit<AssetRow, "face_embedding"> & { has_face_embedding: number };
+/** The columns of {@linkcode AssetFields} but `has_face_embedding`, which is computed. */
+export const ASSET_FIELD_COLUMNS = Object.freeze(
+  [
+    "id",
+    "manifest_id",
+    "asset_type",
+    "name",
+    "manifest_tag",
+    "user_tags",
+    "description",
+    "source",
+    "source_asset_id",
+    "extraction_role",
+    "sort_order",
+    "image_key",
+    "upload_sha256",
+    "mime",
+    "width",
+    "height",
+    "reference_image_url",
+    "reverse_prompt",
+    "visual_description",
+    "quality_score",
+    "suggested_name",
+    "prompt_provider",
+    "detection_class",
+    "detection_confidence",
+    "crop_bbox",
+    "is_face_crop",
+    "identity_id",
+    "detected_at",
+    "embedded_at",
+    "prompted_at",
+    "prompt_error",
+    "prompt_input_tokens",
+    "prompt_output_tokens",
+    "created_at",
+    "updated_at",
+  ] as const satisfies readonly (keyof AssetFields)[],
+);
+// A column added to `assets` must be listed above (or be the embedding): else this fails.
+type UnlistedField = Exclude<
+  keyof AssetFields,
+  typeof ASSET_FIELD_COLUMNS[number] | "has_face_embedding"
+>;
+const everyAssetField: UnlistedField extends never ? true : false = true;
+void everyAssetField;
 /** An asset row as inserted. */
 export type NewAssetRow = Insertable<AssetsTable>;
 /** A change to an asset row. */

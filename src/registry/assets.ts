@@ -7,7 +7,12 @@ import { sql, type Transaction } from "kysely";
 import type { AssetInput, AssetPatch } from "./inputs.ts";
 import type { Db } from "../db/database.ts";
 import { getById } from "../db/get_by_id.ts";
-import type { AssetRow, Database } from "../db/tables.ts";
+import {
+  ASSET_FIELD_COLUMNS,
+  type AssetFields,
+  type AssetRow,
+  type Database,
+} from "../db/tables.ts";
 import { AppError } from "../errors.ts";
 import { releaseImages, thumbnailBlobKey } from "./blob_refs.ts";
 import { contentKey } from "../storage/blob_store.ts";
@@ -45,6 +50,53 @@ export async function listAssets(
  * upload before its crops, crops by detection confidence — the order tags are given in.
  */
 export async function assetsInDisplayOrder(db: Db, manifestId: string): Promise<AssetRow[]> {
+  const assets: AssetRow[] = [];
+  for await (const slice of assetSlicesInDisplayOrder(db, manifestId)) assets.push(...slice);
+  return assets;
+}
+
+/**
+ * The assets of a manifest in display order (see `assetsInDisplayOrder`), read and yielded
+ * {@linkcode ROWS_PER_READ} at a time: whoever writes them out as it goes never holds every
+ * row of a large manifest. An asset deleted meanwhile is left out.
+ */
+export function assetSlicesInDisplayOrder(
+  db: Db,
+  manifestId: string,
+): AsyncGenerator<AssetRow[], void, undefined> {
+  return slicesInDisplayOrder(
+    db,
+    manifestId,
+    (ids) => db.selectFrom("assets").selectAll().where("id", "in", ids).execute(),
+  );
+}
+
+/**
+ * As {@linkcode assetSlicesInDisplayOrder}, without the face embeddings: what lists and
+ * views of assets read, as they never show them.
+ */
+export function assetFieldSlicesInDisplayOrder(
+  db: Db,
+  manifestId: string,
+): AsyncGenerator<AssetFields[], void, undefined> {
+  return slicesInDisplayOrder(
+    db,
+    manifestId,
+    (ids) =>
+      db.selectFrom("assets").select(ASSET_FIELD_COLUMNS)
+        .select((eb) =>
+          eb.case().when("face_embedding", "is", null).then(0).else(1).end()
+            .as("has_face_embedding")
+        )
+        .where("id", "in", ids).execute(),
+  );
+}
+
+async function* slicesInDisplayOrder<Row extends { id: string }>(
+  db: Db,
+  manifestId: string,
+  read: (ids: string[]) => Promise<Row[]>,
+): AsyncGenerator<Row[], void, undefined> {
   const order = await db.selectFrom("assets").select("id").where("manifest_id", "=", manifestId)
     .orderBy("sort_order")
     .orderBy(sql`source = 'extracted'`)
@@ -52,13 +104,11 @@ export async function assetsInDisplayOrder(db: Db, manifestId: string): Promise<
     .orderBy("created_at").orderBy("id").execute();
   // Whole rows are read in slices: one statement materialising thousands of wide rows would
   // hold the request thread for a tenth of a second or more.
-  const byId = new Map<string, AssetRow>();
   for (let start = 0; start < order.length; start += ROWS_PER_READ) {
     const ids = order.slice(start, start + ROWS_PER_READ).map((row) => row.id);
-    const rows = await db.selectFrom("assets").selectAll().where("id", "in", ids).execute();
-    for (const row of rows) byId.set(row.id, row);
+    const byId = new Map((await read(ids)).map((row) => [row.id, row]));
+    yield ids.map((id) => byId.get(id)).filter((row): row is Row => row !== undefined);
   }
-  return order.map((row) => byId.get(row.id)).filter((row): row is AssetRow => row !== undefined);
 }
 
 /** Rows read by one statement when a manifest's assets are listed. */

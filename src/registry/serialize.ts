@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
+import type { AssetFields, AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
 import type {
   AssetSource,
   AssetType,
@@ -108,7 +108,7 @@ export function manifestToJson(row: ManifestRow): ManifestView {
 }
 
 /** The view of an asset row. */
-export function assetToJson(row: AssetRow): AssetView {
+export function assetToJson(row: AssetRow | AssetFields): AssetView {
   return {
     id: row.id,
     manifest_id: row.manifest_id,
@@ -136,7 +136,9 @@ export function assetToJson(row: AssetRow): AssetView {
     crop_bbox: row.crop_bbox ? JSON.parse(row.crop_bbox) : null,
     is_face_crop: row.is_face_crop === 1,
     identity_id: row.identity_id,
-    has_face_embedding: row.face_embedding !== null,
+    has_face_embedding: "has_face_embedding" in row
+      ? row.has_face_embedding === 1
+      : row.face_embedding !== null,
     detected_at: row.detected_at,
     embedded_at: row.embedded_at,
     prompted_at: row.prompted_at,

@@ -4,6 +4,8 @@
  * @module
  */
 import { createRoute } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
+import type { JsonText } from "../../json_chunks.ts";
 import { z } from "zod";
 import {
   Asset,
@@ -30,7 +32,8 @@ import {
   listManifests,
   updateManifest,
 } from "../../registry/manifests.ts";
-import { createAsset, listAssets } from "../../registry/assets.ts";
+import { createAsset } from "../../registry/assets.ts";
+import { assetListText, manifestDetailText } from "../../registry/manifest_text.ts";
 import { listIdentities } from "../../registry/identities.ts";
 import { uploadBatch } from "../../registry/uploads.ts";
 import { ASSET_TYPES } from "../../db/vocabulary.ts";
@@ -170,20 +173,8 @@ export function manifestRoutes(deps: RegistryDeps): RouteGroup {
   });
 
   app.openapi(read, async (c) => {
-    const manifest = await getManifest(deps.db, c.req.valid("param").id);
-    const assets = await listAssets(deps.db, manifest.id);
-    const identities = await listIdentities(deps.db, manifest.id);
-    const sum = (key: "prompt_input_tokens" | "prompt_output_tokens") =>
-      assets.reduce((total, asset) => total + (asset[key] ?? 0), 0);
-    return c.json({
-      ...manifestToJson(manifest),
-      assets: assets.map(assetToJson),
-      identities: identities.map(identityToJson),
-      token_usage: {
-        input_tokens: sum("prompt_input_tokens"),
-        output_tokens: sum("prompt_output_tokens"),
-      },
-    }, 200);
+    const text = await manifestDetailText(deps.db, c.req.valid("param").id);
+    return jsonStream(c, text);
   });
 
   app.openapi(update, async (c) => {
@@ -197,8 +188,8 @@ export function manifestRoutes(deps: RegistryDeps): RouteGroup {
   });
 
   app.openapi(assets, async (c) => {
-    const rows = await listAssets(deps.db, c.req.valid("param").id);
-    return c.json({ items: rows.map(assetToJson) }, 200);
+    const text = await assetListText(deps.db, c.req.valid("param").id);
+    return jsonStream(c, text);
   });
 
   app.openapi(createOne, async (c) => {
@@ -229,4 +220,15 @@ export function manifestRoutes(deps: RegistryDeps): RouteGroup {
   });
 
   return app;
+}
+
+/**
+ * A 200 JSON body sent as it is written. Its status is already sent when the text starts, so
+ * the text must not fail for anything a client did: every 4xx is raised before.
+ */
+function jsonStream<T>(c: Context, text: JsonText<T>): Response & TypedResponse<T, 200, "json"> {
+  const body = ReadableStream.from(text).pipeThrough(new TextEncoderStream());
+  // The text's type is the document it writes, so the route's schema still checks it.
+  const response: Response = c.body(body, 200, { "content-type": "application/json" });
+  return response as Response & TypedResponse<T, 200, "json">;
 }
