@@ -6,7 +6,7 @@
  * @module
  */
 import { type IMagickImage, MagickFormat, MagickGeometry } from "@imagemagick/magick-wasm";
-import { decodeUpright, encodeThumbnail } from "../imaging/magick_ops.ts";
+import { decodeUpright, writeThumbnail } from "../imaging/magick_ops.ts";
 import { alignFace, type Point } from "./alignment.ts";
 import type { VisionComponents } from "./adapters.ts";
 import type { VisionModels } from "./vision_models.ts";
@@ -224,8 +224,9 @@ function cropOf(
     copy.quality = 90;
     const bytes = copy.write(png ? MagickFormat.Png : MagickFormat.Jpeg, (data) => data.slice());
     // From the cut pixels, while they are decoded: the contact sheet draws its cells from
-    // these, and decoding every crop again to draw them is what made large sheets slow.
-    const thumbnail = thumbnailSize === null ? null : encodeThumbnail(copy, thumbnailSize);
+    // these, and decoding every crop again to draw them is what made large sheets slow. The
+    // cut copy is shrunk in place: it is not used after.
+    const thumbnail = thumbnailSize === null ? null : writeThumbnail(copy, thumbnailSize);
     return { box: padded, mime: png ? "image/png" : "image/jpeg", bytes, thumbnail };
   });
 }
