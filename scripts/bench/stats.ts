@@ -21,9 +21,9 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
 }
 
-/** Median and p95 of `values`. */
-export function summarize(values: readonly number[]): Summary {
-  const round = (n: number) => Math.round(n * 10) / 10;
+/** Median and p95 of `values`, rounded to `decimals` places (one by default). */
+export function summarize(values: readonly number[], decimals = 1): Summary {
+  const round = (n: number) => Math.round(n * 10 ** decimals) / 10 ** decimals;
   return {
     n: values.length,
     median: round(quantile(values, 0.5)),
