@@ -222,6 +222,8 @@ function cropOf(
     copy.crop(new MagickGeometry(x1, y1, Math.max(1, x2 - x1), Math.max(1, y2 - y1)));
     copy.resetPage();
     copy.quality = 90;
+    // Optimised Huffman tables would save about 1 % of the bytes for an eighth of the time.
+    copy.settings.setDefine(MagickFormat.Jpeg, "optimize-coding", "false");
     const bytes = copy.write(png ? MagickFormat.Png : MagickFormat.Jpeg, (data) => data.slice());
     // From the cut pixels, while they are decoded: the contact sheet draws its cells from
     // these, and decoding every crop again to draw them is what made large sheets slow. The
