@@ -36,15 +36,6 @@ export function getAsset(db: Db, id: string): Promise<AssetRow> {
   return getById(db, "assets", "Asset", id);
 }
 
-/** The assets of a manifest in display order; a 404 for an unknown manifest. */
-export async function listAssets(
-  db: Db,
-  manifestId: string,
-): Promise<AssetRow[]> {
-  await getManifest(db, manifestId);
-  return await assetsInDisplayOrder(db, manifestId);
-}
-
 /**
  * A manifest's assets in display order: by sort order (crops share their upload's), the
  * upload before its crops, crops by detection confidence — the order tags are given in.
