@@ -61,13 +61,16 @@ export async function* jsonChunks(
   yield `${layout.end}}`;
 }
 
+/** Characters gathered into one chunk by default: fewer, larger writes, none of them large. */
+export const TEXT_CHUNK_CHARS = 64 * 1024;
+
 /**
  * Joins `pieces` into chunks of at least `minChars` characters (the last may be shorter):
  * fewer, larger writes than one per piece, still without the whole text in one string.
  */
 export async function* joinChunks(
   pieces: AsyncIterable<string>,
-  minChars: number,
+  minChars: number = TEXT_CHUNK_CHARS,
 ): AsyncGenerator<string, void, undefined> {
   let text = "";
   for await (const piece of pieces) {

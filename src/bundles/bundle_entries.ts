@@ -40,9 +40,6 @@ export interface BundleParts {
   readonly at: Date;
 }
 
-/** Characters of JSON gathered before they are handed to the writer (which encodes them). */
-export const TEXT_CHUNK_CHARS = 64 * 1024;
-
 /**
  * The entries of a bundle, for the writer to pull. A blob that is gone when its turn comes
  * ends the archive with an error (it would be incomplete). When the archive's reader goes
@@ -116,12 +113,12 @@ async function* entriesOf(
 
 /**
  * `manifest.json` as `JSON.stringify(document, null, 2)` writes it, in pieces of about
- * {@linkcode TEXT_CHUNK_CHARS}: the document of a big manifest is never one string.
+ * 64 KiB (`joinChunks`): the document of a big manifest is never one string.
  */
 export function documentText(
   document: BundleDocument,
 ): AsyncGenerator<string, void, undefined> {
-  return joinChunks(jsonChunks(document), TEXT_CHUNK_CHARS);
+  return joinChunks(jsonChunks(document));
 }
 
 /**

@@ -27,9 +27,6 @@ export type ManifestDetailView = ManifestView & {
   token_usage: TokenUsage;
 };
 
-/** Characters of JSON text gathered before a piece is handed on. */
-const TEXT_CHUNK_CHARS = 64 * 1024;
-
 /**
  * The text of {@linkcode ManifestDetailView} for manifest `id`, compact (as `JSON.stringify`
  * writes it), in pieces of about 64 KiB. A 404 for an unknown manifest comes before any text.
@@ -47,7 +44,7 @@ export async function manifestDetailText(
     identities: identities.map(identityToJson),
     token_usage,
   };
-  return joinChunks(jsonChunks(document, 0), TEXT_CHUNK_CHARS);
+  return joinChunks(jsonChunks(document, 0));
 }
 
 /**
@@ -59,7 +56,7 @@ export async function assetListText(
   id: string,
 ): Promise<JsonText<{ items: AssetView[] }>> {
   await getManifest(db, id);
-  return joinChunks(jsonChunks({ items: assetViews(db, id) }, 0), TEXT_CHUNK_CHARS);
+  return joinChunks(jsonChunks({ items: assetViews(db, id) }, 0));
 }
 
 /** Tokens billed for every asset of the manifest. */

@@ -27,7 +27,7 @@ import { contactSheetPages, contactSheetUrl } from "../../registry/contact_sheet
 import { getManifest } from "../../registry/manifests.ts";
 import type { BlobStore } from "../../storage/blob_store.ts";
 import { sha256Hex } from "../../storage/sha256.ts";
-import { manifestAssets } from "../context.ts";
+import { assetFieldsInDisplayOrder } from "../../registry/assets.ts";
 import { inLanes } from "../lanes.ts";
 
 /** Blob lookups in flight at once while a refresh checks what is stored. */
@@ -144,7 +144,8 @@ async function updatePages(
 ): Promise<ContactSheetOutcome> {
   const manifest = await getManifest(deps.db, manifestId);
   const heading = { title: DEFAULT_CONTACT_SHEET_TITLE, subtitle: manifest.name };
-  const assets = (await manifestAssets(deps.db, manifestId)).filter((a) => a.image_key !== null);
+  const assets = (await assetFieldsInDisplayOrder(deps.db, manifestId))
+    .filter((a) => a.image_key !== null);
   // A thumbnail may appear later (the thumbnail route stores the ones it makes), so each is
   // looked up; a few at a time, as a bucket answers each with a request of its own.
   const present = new Map<string, boolean>();
