@@ -14,7 +14,6 @@ import {
   CompositeOperator,
   FilterType,
   type IMagickImage,
-  Magick,
   MagickColor,
   MagickFormat,
   MagickGeometry,
@@ -22,6 +21,7 @@ import {
   Point,
 } from "@imagemagick/magick-wasm";
 import { shrinkOnLoad, withDecoded } from "./magick_ops.ts";
+import { isFontRegistered, registerFont } from "./glyphs.ts";
 import { fit, measure, TextBatch, type TextStyle } from "./sheet_text.ts";
 
 /** Where everything goes, in pixels. */
@@ -132,18 +132,13 @@ const RULE_Y = 84;
 const NAME_BASELINE = 18;
 const TYPE_BASELINE = 36;
 
-const registered = new Set<string>();
-
 /**
- * Registers TTF fonts with this isolate's ImageMagick, keyed by the name drawing uses. Call once
- * per worker after `initMagick()`; names already registered are skipped.
+ * Registers TTF fonts with this isolate's ImageMagick and text layout, keyed by the name
+ * drawing uses. Call once per worker after `initMagick()`; names already registered are
+ * skipped.
  */
 export function registerFonts(bytesByName: Readonly<Record<string, Uint8Array>>): void {
-  for (const [name, bytes] of Object.entries(bytesByName)) {
-    if (registered.has(name)) continue;
-    Magick.addFont(name, bytes);
-    registered.add(name);
-  }
+  for (const [name, bytes] of Object.entries(bytesByName)) registerFont(name, bytes);
 }
 
 /**
@@ -154,7 +149,7 @@ export function registerFonts(bytesByName: Readonly<Record<string, Uint8Array>>)
  * {@linkcode MAX_CONTACT_SHEET_CELLS} cells.
  */
 export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
-  const missing = Object.values(CONTACT_SHEET_FONTS).filter((name) => !registered.has(name));
+  const missing = Object.values(CONTACT_SHEET_FONTS).filter((name) => !isFontRegistered(name));
   if (missing.length > 0) {
     throw new Error(
       `The contact sheet's font ${missing.join(", ")} is not registered in this worker: start ` +

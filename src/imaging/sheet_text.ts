@@ -1,16 +1,16 @@
 /**
- * Text on contact sheets, drawn and fitted cheaply. ImageMagick opens the font file again
- * for every line it draws or measures, which costs milliseconds per line in WebAssembly: a
- * 48-cell page has about a hundred lines. So lines of one style stacked at a steady pitch
- * (a column of labels) are drawn as one multi-line text, which lands on the very same pixels,
- * and a line is measured only when an upper bound of its width, summed from cached
- * per-character advances, says it might not fit.
+ * Text on contact sheets: lines in a few styles, measured, fitted into a cell's width with an
+ * ellipsis, and drawn. Left-aligned lines, nearly all of a sheet's, are drawn from cached
+ * glyphs (src/imaging/glyphs.ts), which land on the pixels ImageMagick would draw at a fraction
+ * of its cost; centred lines (notes on placeholders, rare) are drawn by ImageMagick, which
+ * centres on fractional pixels.
  *
  * Runs inside pool workers, after the fonts are registered.
  *
  * @module
  */
 import { Drawables, type IMagickImage, MagickColor, TextAlignment } from "@imagemagick/magick-wasm";
+import { drawText, textWidth } from "./glyphs.ts";
 
 /** How a line of text looks. */
 export interface TextStyle {
@@ -23,44 +23,13 @@ export interface TextStyle {
 
 const ELLIPSIS = "…";
 
-/** Characters whose advance is cached per style before the cache starts over. */
-const MAX_CACHED_ADVANCES = 4_096;
-
-/** Per style (font and size): each character's advance, measured once per worker. */
-const advances = new Map<string, Map<string, number>>();
-
-/** What the caches are keyed by: what metrics depend on (not the colour). */
-function metricsKey(textStyle: TextStyle): string {
-  return `${textStyle.font}\u0000${textStyle.size}`;
-}
-
-/** The width of `text` as drawn in `textStyle`, measured by the font engine. */
+/** The width of `text` as drawn in `textStyle`, in pixels. */
 export function measure(textStyle: TextStyle, text: string): number {
-  const metrics = new Drawables().font(textStyle.font).fontPointSize(textStyle.size)
-    .fontTypeMetrics(text);
-  return metrics?.textWidth ?? 0;
-}
-
-/**
- * At least the width of `text`: the sum of its characters' own advances. Kerning only pulls
- * pairs together, and each advance is already rounded up to whole pixels by the engine.
- */
-export function widthBound(textStyle: TextStyle, text: string): number {
-  const key = metricsKey(textStyle);
-  let cache = advances.get(key);
-  if (!cache || cache.size > MAX_CACHED_ADVANCES) advances.set(key, cache = new Map());
-  let width = 0;
-  for (const char of text) {
-    let advance = cache.get(char);
-    if (advance === undefined) cache.set(char, advance = measure(textStyle, char));
-    width += advance;
-  }
-  return width;
+  return textWidth(textStyle, text);
 }
 
 /** `text`, or its longest prefix followed by an ellipsis, that is at most `maxWidth` wide. */
 export function fit(text: string, textStyle: TextStyle, maxWidth: number): string {
-  if (widthBound(textStyle, text) <= maxWidth) return text;
   const full = measure(textStyle, text);
   if (full <= maxWidth) return text;
   const chars = Array.from(text); // Code points, so an emoji is never cut in half.
@@ -85,17 +54,20 @@ export interface Line {
 }
 
 /**
- * Lines to draw on one image. Nothing is drawn until {@linkcode TextBatch.draw}, which draws
- * each style's lines that share an x and follow each other at a steady pitch as one text.
+ * Lines to draw on one image. Nothing is drawn until {@linkcode TextBatch.draw}: then
+ * left-aligned lines on an opaque image from cached glyphs, the others by ImageMagick.
  */
 export class TextBatch {
   readonly #lines = new Map<TextStyle, Line[]>();
 
   /**
    * Queues `value`, one line without line breaks, at (x, y): y is the baseline, x the left
-   * edge (or the middle, centred).
+   * edge (or the middle, centred). Left-aligned lines need whole-pixel anchors.
    */
   add(textStyle: TextStyle, x: number, y: number, value: string): void {
+    if (!textStyle.centred && !(Number.isInteger(x) && Number.isInteger(y))) {
+      throw new RangeError(`A left-aligned line is anchored on whole pixels, not (${x}, ${y}).`);
+    }
     let lines = this.#lines.get(textStyle);
     if (!lines) this.#lines.set(textStyle, lines = []);
     lines.push({ x, y, value });
@@ -104,56 +76,17 @@ export class TextBatch {
   /** Draws every queued line onto `image`. */
   draw(image: IMagickImage): void {
     for (const [textStyle, lines] of this.#lines) {
-      const drawables = new Drawables().font(textStyle.font).fontPointSize(textStyle.size)
-        .fillColor(new MagickColor(textStyle.color))
-        .textAlignment(textStyle.centred ? TextAlignment.Center : TextAlignment.Left);
-      // Centred lines are drawn one by one: a run would centre them as a block.
-      const advance = textStyle.centred ? 0 : lineAdvance(textStyle);
-      for (const run of stackedRuns(lines, advance)) {
-        const pitch = run.length > 1 ? run[1].y - run[0].y : advance;
-        drawables.textInterlineSpacing(pitch - advance)
-          .text(run[0].x, run[0].y, run.map((line) => line.value).join("\n"));
+      const color = new MagickColor(textStyle.color);
+      // Cached glyphs are blended onto opaque pixels only.
+      if (!textStyle.centred && !image.hasAlpha) {
+        for (const line of lines) drawText(image, textStyle, color, line.x, line.y, line.value);
+        continue;
       }
+      const drawables = new Drawables().font(textStyle.font).fontPointSize(textStyle.size)
+        .fillColor(color)
+        .textAlignment(textStyle.centred ? TextAlignment.Center : TextAlignment.Left);
+      for (const line of lines) drawables.text(line.x, line.y, line.value);
       drawables.draw(image);
     }
   }
-}
-
-/** Per style: how far down each next line of a multi-line text goes with no extra spacing. */
-const lineAdvances = new Map<string, number>();
-
-function lineAdvance(textStyle: TextStyle): number {
-  const key = metricsKey(textStyle);
-  let advance = lineAdvances.get(key);
-  if (advance === undefined) {
-    const probe = new Drawables().font(textStyle.font).fontPointSize(textStyle.size);
-    const one = probe.fontTypeMetrics("A")?.textHeight ?? 0;
-    const two = probe.fontTypeMetrics("A\nA", false)?.textHeight ?? 0;
-    lineAdvances.set(key, advance = two - one);
-  }
-  return advance;
-}
-
-/**
- * `lines` cut into runs that one multi-line text can draw: the same x, baselines a steady
- * whole pitch apart and no closer than `advance` (0: every line on its own). Order is kept.
- */
-export function stackedRuns(lines: readonly Line[], advance: number): Line[][] {
-  const runs: Line[][] = [];
-  const open = new Map<number, Line[]>();
-  for (const line of lines) {
-    const run = open.get(line.x);
-    const continues = run !== undefined && advance > 0 &&
-      Number.isInteger(line.y - run.at(-1)!.y) &&
-      line.y - run.at(-1)!.y >= advance &&
-      (run.length < 2 || line.y - run.at(-1)!.y === run[1].y - run[0].y);
-    if (continues) {
-      run.push(line);
-    } else {
-      const started = [line];
-      runs.push(started);
-      open.set(line.x, started);
-    }
-  }
-  return runs;
 }

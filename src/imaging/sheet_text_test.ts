@@ -3,7 +3,7 @@ import { Drawables, ErrorMetric, MagickColor, MagickImage } from "@imagemagick/m
 import { CONTACT_SHEET_FONTS, registerFonts } from "./contact_sheet.ts";
 import { fontPaths, readFontFiles } from "./fonts.ts";
 import { initMagick } from "./magick_ops.ts";
-import { fit, measure, stackedRuns, TextBatch, type TextStyle, widthBound } from "./sheet_text.ts";
+import { fit, measure, TextBatch, type TextStyle } from "./sheet_text.ts";
 
 await initMagick();
 registerFonts(await readFontFiles(await fontPaths()));
@@ -11,25 +11,6 @@ registerFonts(await readFontFiles(await fontPaths()));
 const NAME: TextStyle = { font: CONTACT_SHEET_FONTS.text, size: 14, color: "#111111" };
 const TYPE: TextStyle = { font: CONTACT_SHEET_FONTS.text, size: 12, color: "#555555" };
 const TITLE: TextStyle = { font: CONTACT_SHEET_FONTS.title, size: 26, color: "#111111" };
-
-Deno.test("stackedRuns joins lines of one x at a steady pitch, and nothing else", () => {
-  const line = (x: number, y: number) => ({ x, y, value: `${x},${y}` });
-  const lines = [
-    line(0, 10),
-    line(100, 10),
-    line(0, 40),
-    line(100, 40),
-    line(0, 70),
-    line(0, 95), // The pitch changes: a new run.
-    line(0, 120),
-    line(100, 45), // Closer than a line: a new run.
-  ];
-  assert.deepEqual(
-    stackedRuns(lines, 17).map((run) => run.map((l) => l.value)),
-    [["0,10", "0,40", "0,70"], ["100,10", "100,40"], ["0,95", "0,120"], ["100,45"]],
-  );
-  assert.deepEqual(stackedRuns(lines, 0).map((run) => run.length), Array(8).fill(1));
-});
 
 Deno.test("a batch lands on the very pixels of drawing each line on its own", () => {
   const labels = Array.from(
@@ -71,7 +52,7 @@ Deno.test("a batch lands on the very pixels of drawing each line on its own", ()
   }
 });
 
-Deno.test("widthBound is never below the measured width", () => {
+Deno.test("measure is the width ImageMagick's font metrics give", () => {
   const samples = [
     "AVAVAV WAWA To Ty",
     "[123] Person 12 from sample3.jpg",
@@ -79,10 +60,21 @@ Deno.test("widthBound is never below the measured width", () => {
     "Zoë Ærø Ångström ß",
     "Жёлтый дом λόγος",
     "iiii llll ....",
+    "A",
+    "K",
+    "f",
+    "/",
+    "_",
+    "Wolf",
+    "Page 2 · [49]–[96]",
+    "Tr",
+    "LT",
   ];
-  for (const style of [NAME, TYPE, TITLE]) {
+  for (const style of [NAME, TYPE, TITLE, { ...NAME, size: 13 }, { ...NAME, size: 15 }]) {
     for (const text of samples) {
-      assert.ok(widthBound(style, text) >= measure(style, text), `${style.size}: ${text}`);
+      const metrics = new Drawables().font(style.font).fontPointSize(style.size)
+        .fontTypeMetrics(text);
+      assert.equal(measure(style, text), metrics?.textWidth, `${style.size}: ${text}`);
     }
   }
 });
