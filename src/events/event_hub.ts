@@ -22,13 +22,15 @@ import type { Notifications } from "../db/dialect.ts";
 import { log } from "../log.ts";
 import { EventBus, type FrameListener } from "./event_bus.ts";
 import {
-  appendFrame,
+  appendFrames,
   EVENTS_CHANNEL,
+  framesOf,
   framesSince,
   lastSeqOf,
   type NewFrame,
+  type NewFrames,
   pruneFrames,
-  recordFrame,
+  recordFrames,
 } from "./event_log.ts";
 import type { Frame } from "./frames.ts";
 import type { Topic } from "../db/vocabulary.ts";
@@ -120,23 +122,35 @@ export class EventHub {
    * even when many jobs emit at once; shared, each topic's frames reach its listeners in
    * `seq` order. Resolves to the stored frame, or null when its `stillCurrent` dropped it.
    */
-  emit(frame: NewFrame): Promise<Frame | null> {
+  async emit(frame: NewFrame): Promise<Frame | null> {
+    return (await this.emitMany(framesOf(frame)))[0] ?? null;
+  }
+
+  /**
+   * Records frames of one topic together (one check, one transaction, consecutive `seq`)
+   * and delivers them in order, as {@linkcode emit} does one. Resolves to the stored frames,
+   * or none when `stillCurrent` dropped them.
+   */
+  emitMany(frames: NewFrames): Promise<Frame[]> {
+    if (frames.payloads.length === 0) return Promise.resolve([]);
     if (this.#shared) {
       // Per topic, emits keep their call order (as alone); topics do not wait for each other.
-      const tail = this.#topicTails.get(frame.topic) ?? Promise.resolve();
-      const next = tail.then(() => this.#emitShared(frame));
+      const tail = this.#topicTails.get(frames.topic) ?? Promise.resolve();
+      const next = tail.then(() => this.#emitShared(frames));
       const settled = next.catch(() => {});
-      this.#topicTails.set(frame.topic, settled);
+      this.#topicTails.set(frames.topic, settled);
       void settled.then(() => {
-        if (this.#topicTails.get(frame.topic) === settled) this.#topicTails.delete(frame.topic);
+        if (this.#topicTails.get(frames.topic) === settled) this.#topicTails.delete(frames.topic);
       });
       return next;
     }
     const next = this.#chain.then(async () => {
-      if (frame.stillCurrent && !await frame.stillCurrent(this.#db)) return null;
-      const stored = await appendFrame(this.#db, frame);
-      this.#bus.publish(stored);
-      await this.#maybePrune(frame.topic);
+      if (frames.stillCurrent && !await frames.stillCurrent(this.#db)) return [];
+      const stored = frames.payloads.length === 1
+        ? await appendFrames(this.#db, frames)
+        : await this.#db.transaction().execute((trx) => appendFrames(trx, frames));
+      for (const frame of stored) this.#bus.publish(frame);
+      await this.#maybePrune(frames.topic, stored.length);
       return stored;
     });
     this.#chain = next.catch(() => {});
@@ -240,13 +254,16 @@ export class EventHub {
     };
   }
 
-  async #emitShared(frame: NewFrame): Promise<Frame | null> {
-    const recorded = await recordFrame(this.#db, frame, this.#origin);
-    if (!recorded) return null;
-    const { frame: stored, previousSeq } = recorded;
-    await this.#feeds.get(frame.topic)?.offer(stored, previousSeq);
-    await this.#maybePrune(frame.topic);
-    return stored;
+  async #emitShared(frames: NewFrames): Promise<Frame[]> {
+    const recorded = await recordFrames(this.#db, frames, this.#origin);
+    if (!recorded) return [];
+    let previousSeq = recorded.previousSeq;
+    for (const frame of recorded.frames) {
+      await this.#feeds.get(frames.topic)?.offer(frame, previousSeq);
+      previousSeq = frame.seq;
+    }
+    await this.#maybePrune(frames.topic, recorded.frames.length);
+    return recorded.frames;
   }
 
   #onNotification(payload: string): void {
@@ -257,9 +274,10 @@ export class EventHub {
     if (feed && Number(seqText) > feed.cursor) void feed.catchUp();
   }
 
-  async #maybePrune(topic: Topic): Promise<void> {
+  async #maybePrune(topic: Topic, written: number): Promise<void> {
     this.#written.add(topic);
-    if (++this.#sincePrune < 500) return;
+    this.#sincePrune += written;
+    if (this.#sincePrune < 500) return;
     this.#sincePrune = 0;
     const topics = [...this.#written];
     this.#written.clear();

@@ -89,6 +89,60 @@ for (const backend of BACKENDS) {
     }
   });
 
+  Deno.test(`a batch of frames gets consecutive seq and reaches followers in order (${backend})`, async () => {
+    const one = await instance(await openTestDatabase(backend as Backend));
+    try {
+      const got: Frame[] = [];
+      const following = await one.hub.follow([X], 0, (frame) => got.push(frame));
+      const frame = (i: number) => ({
+        topic: X,
+        type: "asset" as const,
+        jobId: "job",
+        payload: { i },
+      });
+      await one.hub.emit(frame(0));
+      const batch = await one.hub.emitMany({
+        topic: X,
+        type: "asset",
+        jobId: "job",
+        payloads: [1, 2, 3].map((i) => ({ i })),
+        stillCurrent: () => Promise.resolve(true),
+      });
+      await one.hub.emit(frame(4));
+      assert.deepEqual(await one.hub.emitMany({ ...frame(5), payloads: [] }), []);
+      await until(got, 5);
+      following.close();
+      assert.deepEqual(got.map((f) => f.i), [0, 1, 2, 3, 4]);
+      assert.deepEqual(batch.map((f) => f.i), [1, 2, 3]);
+      assert.deepEqual(batch.map((f) => f.seq), [1, 2, 3].map((k) => batch[0].seq + k - 1));
+      assert.deepEqual(await framesSince(one.db, [X], 0), got, "stored as delivered");
+    } finally {
+      await closeAll([one]);
+    }
+  });
+
+  Deno.test(`a batch whose stillCurrent answers false is dropped whole (${backend})`, async () => {
+    const one = await instance(await openTestDatabase(backend as Backend));
+    try {
+      let asked = 0;
+      const dropped = await one.hub.emitMany({
+        topic: X,
+        type: "asset",
+        jobId: "job",
+        payloads: [{ i: 1 }, { i: 2 }],
+        stillCurrent: () => {
+          asked++;
+          return Promise.resolve(false);
+        },
+      });
+      assert.deepEqual(dropped, []);
+      assert.equal(asked, 1, "asked once for the whole batch");
+      assert.deepEqual(await framesSince(one.db, [X], 0), []);
+    } finally {
+      await closeAll([one]);
+    }
+  });
+
   Deno.test(`a frame whose stillCurrent answers false is dropped (${backend})`, async () => {
     const one = await instance(await openTestDatabase(backend as Backend));
     try {
@@ -132,6 +186,28 @@ Deno.test("a follower on instance B gets every frame instance A emits, in order"
       `emit on A → delivered on B: median ${latencies[25].toFixed(2)} ms, ` +
         `p95 ${latencies[47].toFixed(2)} ms (50 frames)`,
     );
+  } finally {
+    await closeAll([a, b]);
+  }
+});
+
+Deno.test("a batch emitted on instance A reaches a follower on B in order, between single frames", async () => {
+  const [a, b] = await instances(2);
+  try {
+    const got: Frame[] = [];
+    const following = await b.hub.follow([X], null, (frame) => got.push(frame));
+    await b.hub.emit({ topic: X, type: "progress", jobId: null, payload: { i: 0 } });
+    await a.hub.emitMany({
+      topic: X,
+      type: "asset",
+      jobId: null,
+      payloads: Array.from({ length: 250 }, (_, k) => ({ i: k + 1 })),
+    });
+    await b.hub.emit({ topic: X, type: "progress", jobId: null, payload: { i: 251 } });
+    await until(got, 252);
+    following.close();
+    assert.deepEqual(got.map((frame) => frame.i), Array.from({ length: 252 }, (_, k) => k));
+    assert.ok(got.every((frame, k) => k === 0 || frame.seq > got[k - 1].seq));
   } finally {
     await closeAll([a, b]);
   }

@@ -31,53 +31,98 @@ export interface NewFrame {
 }
 
 /**
- * Stores a frame where several instances write frames (PostgreSQL) and announces it to
- * all of them, in one transaction. The transaction holds the topic's lock from before its
- * `seq` is drawn until it commits, so within one topic frames commit in `seq` order: a
- * reader that has every frame of a topic up to `s` and later sees `s'` committed knows
- * nothing between them can still appear. Returns the frame and the topic's `seq` before
- * it (what a reader needs to have delivered to deliver this one directly), or null when
- * `stillCurrent` dropped it.
+ * Frames of one topic, type and job, recorded together: one check of `stillCurrent` for all
+ * of them, one transaction, consecutive `seq` of the topic in `payloads` order. A step that
+ * creates or changes many assets at once tells of them this way.
  */
+export interface NewFrames extends Omit<NewFrame, "payload"> {
+  readonly payloads: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Rows per INSERT: five parameters a row stays far below SQLite's parameter limit. */
+const INSERT_BATCH = 500;
+
+/**
+ * Stores frames where several instances write frames (PostgreSQL) and announces them to
+ * all of them, in one transaction. The transaction holds the topic's lock from before the
+ * first `seq` is drawn until it commits, so within one topic frames commit in `seq` order: a
+ * reader that has every frame of a topic up to `s` and later sees `s'` committed knows
+ * nothing between them can still appear. Returns the frames and the topic's `seq` before
+ * the first (what a reader needs to have delivered to deliver them directly), or null when
+ * `stillCurrent` dropped them.
+ */
+export async function recordFrames(
+  db: Db,
+  frames: NewFrames,
+  origin: string,
+): Promise<{ frames: Frame[]; previousSeq: number } | null> {
+  return await rowLockingTransaction(db).execute(async (trx) => {
+    await lockKey(trx, "topic", frames.topic);
+    if (frames.stillCurrent && !await frames.stillCurrent(trx)) return null;
+    const previousSeq = await lastSeqOf(trx, frames.topic);
+    const stored = await appendFrames(trx, frames);
+    const last = stored.at(-1);
+    if (last) await notify(trx, EVENTS_CHANNEL, `${origin} ${last.seq} ${frames.topic}`);
+    return { frames: stored, previousSeq };
+  });
+}
+
+/** {@linkcode recordFrames} for one frame. */
 export async function recordFrame(
   db: Db,
   frame: NewFrame,
   origin: string,
 ): Promise<{ frame: Frame; previousSeq: number } | null> {
-  return await rowLockingTransaction(db).execute(async (trx) => {
-    await lockKey(trx, "topic", frame.topic);
-    if (frame.stillCurrent && !await frame.stillCurrent(trx)) return null;
-    const previousSeq = await lastSeqOf(trx, frame.topic);
-    const stored = await appendFrame(trx, frame);
-    await notify(trx, EVENTS_CHANNEL, `${origin} ${stored.seq} ${frame.topic}`);
-    return { frame: stored, previousSeq };
-  });
+  const recorded = await recordFrames(db, framesOf(frame), origin);
+  return recorded && { frame: recorded.frames[0], previousSeq: recorded.previousSeq };
 }
 
 /**
- * Stores a frame and returns it with its `seq`. Alone on the database; where several
- * instances write frames, {@linkcode recordFrame} keeps each topic in commit order.
+ * Stores frames and returns them with their `seq`, in `payloads` order. Alone on the
+ * database; where several instances write frames, {@linkcode recordFrames} keeps each topic
+ * in commit order. Call it inside a transaction when there are more than a few hundred
+ * frames, so that all of them or none are stored.
  */
-export async function appendFrame(db: Db, frame: NewFrame): Promise<Frame> {
+export async function appendFrames(db: Db, frames: NewFrames): Promise<Frame[]> {
   const ts = new Date().toISOString();
-  const row = await db.insertInto("events")
-    .values({
-      job_id: frame.jobId,
-      topic: frame.topic,
-      type: frame.type,
-      payload: JSON.stringify(frame.payload),
-      created_at: ts,
-    })
-    .returning("seq")
-    .executeTakeFirstOrThrow();
-  return toFrame({
-    seq: row.seq,
-    ts,
-    topic: frame.topic,
-    type: frame.type,
-    jobId: frame.jobId,
-    payload: frame.payload,
-  });
+  const stored: Frame[] = [];
+  for (let start = 0; start < frames.payloads.length; start += INSERT_BATCH) {
+    const payloads = frames.payloads.slice(start, start + INSERT_BATCH);
+    const rows = await db.insertInto("events")
+      .values(payloads.map((payload) => ({
+        job_id: frames.jobId,
+        topic: frames.topic,
+        type: frames.type,
+        payload: JSON.stringify(payload),
+        created_at: ts,
+      })))
+      .returning("seq")
+      .execute();
+    // Rows of one INSERT draw their seq in the order of its values; RETURNING's own order is
+    // not promised by either database.
+    const seqs = rows.map((row) => row.seq).sort((a, b) => a - b);
+    payloads.forEach((payload, i) =>
+      stored.push(toFrame({
+        seq: seqs[i],
+        ts,
+        topic: frames.topic,
+        type: frames.type,
+        jobId: frames.jobId,
+        payload,
+      }))
+    );
+  }
+  return stored;
+}
+
+/** {@linkcode appendFrames} for one frame. */
+export async function appendFrame(db: Db, frame: NewFrame): Promise<Frame> {
+  return (await appendFrames(db, framesOf(frame)))[0];
+}
+
+/** One frame as a batch of one. */
+export function framesOf({ payload, ...rest }: NewFrame): NewFrames {
+  return { ...rest, payloads: [payload] };
 }
 
 /** Frames of `topics` with `seq > since`, oldest first (at most `limit`). */

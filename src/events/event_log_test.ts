@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Db } from "../db/database.ts";
 import { type Backend, BACKENDS, openTestDatabase } from "../../tests/_postgres.ts";
 import { EventBus } from "./event_bus.ts";
-import { appendFrame, framesSince, lastSeq, pruneFrames } from "./event_log.ts";
+import { appendFrame, appendFrames, framesSince, lastSeq, pruneFrames } from "./event_log.ts";
 import type { Frame } from "./frames.ts";
 import type { Topic } from "../db/vocabulary.ts";
 
@@ -40,6 +40,20 @@ for (const backend of BACKENDS) {
       assert.deepEqual(missed[0], written[2]);
       assert.deepEqual((await framesSince(db, [A, B], 4)).map((f) => f.seq), [5, 6]);
       assert.deepEqual(await framesSince(db, [], 0), []);
+    });
+  });
+
+  Deno.test(`a batch of frames is stored with consecutive seq in payload order (${backend})`, async () => {
+    await withDb(backend, async (db) => {
+      await appendFrame(db, { topic: B, type: "progress", jobId: null, payload: {} });
+      // More than one INSERT's worth of rows.
+      const payloads = Array.from({ length: 1_234 }, (_, n) => ({ n, name: `asset ${n}` }));
+      const stored = await db.transaction().execute((trx) =>
+        appendFrames(trx, { topic: A, type: "asset", jobId: "job-1", payloads })
+      );
+      assert.deepEqual(stored.map((frame) => frame.seq), payloads.map((_, n) => n + 2));
+      assert.deepEqual(stored.map((frame) => frame.n), payloads.map(({ n }) => n));
+      assert.deepEqual(await framesSince(db, [A], 0, 5_000), stored);
     });
   });
 

@@ -45,6 +45,12 @@ export function parseProgressOf<S extends string, C extends object>(
 /** Minimum time between two `progress` frames of one job. */
 export const PROGRESS_INTERVAL_MS = 250;
 
+/**
+ * Asset frames stored in one transaction: enough to spare a large step a round trip per
+ * frame, few enough that followers see a step's changes arrive as it goes.
+ */
+export const ASSET_FRAMES_PER_BATCH = 100;
+
 /** An object whose every field is a number (an interface of counters qualifies). */
 export type NumberRecord<C> = { [K in keyof C]: number };
 
@@ -153,7 +159,22 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
 
   /** Sends an `asset` frame (an asset was created or changed). */
   async asset(asset: Record<string, unknown>, change: "created" | "updated"): Promise<void> {
-    await this.#emit("asset", { change, asset });
+    await this.assets([asset], change);
+  }
+
+  /**
+   * Sends an `asset` frame for each of `assets`, stored {@linkcode ASSET_FRAMES_PER_BATCH}
+   * at a time (one transaction each): what a step uses when it creates or changes many at
+   * once.
+   */
+  async assets(
+    assets: readonly Record<string, unknown>[],
+    change: "created" | "updated",
+  ): Promise<void> {
+    for (let start = 0; start < assets.length; start += ASSET_FRAMES_PER_BATCH) {
+      const batch = assets.slice(start, start + ASSET_FRAMES_PER_BATCH);
+      await this.#emit("asset", batch.map((asset) => ({ change, asset })));
+    }
   }
 
   /** Stops the coalescing timer (the job ended). */
@@ -167,14 +188,17 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
     await saveProgress(this.#db, this.#jobId, this.#step, this.#state);
   }
 
-  async #emit(type: "progress" | "step" | "asset", payload: Record<string, unknown>) {
+  async #emit(
+    type: "progress" | "step" | "asset",
+    payloads: Record<string, unknown> | readonly Record<string, unknown>[],
+  ) {
     if (this.#signal?.aborted) return;
     const jobId = this.#jobId;
-    await this.#hub.emit({
+    await this.#hub.emitMany({
       topic: this.#topic,
       type,
       jobId,
-      payload,
+      payloads: Array.isArray(payloads) ? payloads : [payloads],
       // A cancel made on another instance reaches this one a moment later: a frame that
       // races it is dropped rather than sent after the cancel's `done`. (A job that
       // succeeded still sends the frames that close its last step.)

@@ -59,7 +59,7 @@ export async function runDetection(ctx: StepContext): Promise<void> {
     const created = await detectUpload(ctx, upload, existing);
     ctx.progress.add("uploads_processed");
     ctx.progress.add("crops_total", created.length);
-    for (const row of created) await ctx.progress.asset(assetToJson(row), "created");
+    await ctx.progress.assets(created.map(assetToJson), "created");
   });
 }
 

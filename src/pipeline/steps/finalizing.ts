@@ -49,9 +49,7 @@ export async function runFinalizing(ctx: StepContext): Promise<void> {
   // The pages are drawn in the workers while this thread tells followers of the new tags.
   await Promise.all([
     refreshContactSheet(ctx, ctx.manifestId, ctx.control.signal),
-    (async () => {
-      for (const row of tagged) await ctx.progress.asset(assetToJson(row), "updated");
-    })(),
+    ctx.progress.assets(tagged.map(assetToJson), "updated"),
   ]);
 }
 
