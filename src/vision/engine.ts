@@ -6,7 +6,7 @@
  * @module
  */
 import { type IMagickImage, MagickFormat, MagickGeometry } from "@imagemagick/magick-wasm";
-import { decodeUpright, writeThumbnail } from "../imaging/magick_ops.ts";
+import { decodeUpright, writeJpeg, writeThumbnail } from "../imaging/magick_ops.ts";
 import { alignFace, type Point } from "./alignment.ts";
 import type { VisionComponents } from "./adapters.ts";
 import type { VisionModels } from "./vision_models.ts";
@@ -221,10 +221,7 @@ function cropOf(
   return image.clone((copy) => {
     copy.crop(new MagickGeometry(x1, y1, Math.max(1, x2 - x1), Math.max(1, y2 - y1)));
     copy.resetPage();
-    copy.quality = 90;
-    // Optimised Huffman tables would save about 1 % of the bytes for an eighth of the time.
-    copy.settings.setDefine(MagickFormat.Jpeg, "optimize-coding", "false");
-    const bytes = copy.write(png ? MagickFormat.Png : MagickFormat.Jpeg, (data) => data.slice());
+    const bytes = png ? copy.write(MagickFormat.Png, (data) => data.slice()) : writeJpeg(copy, 90);
     // From the cut pixels, while they are decoded: the contact sheet draws its cells from
     // these, and decoding every crop again to draw them is what made large sheets slow. The
     // cut copy is shrunk in place: it is not used after.
