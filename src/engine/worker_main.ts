@@ -19,7 +19,11 @@ serveWorker<EngineOps, EngineInit>(async (init) => {
   const clustering = loadClustering();
   const vision = init?.vision ? await loadVision(init.vision) : null;
   if (!vision) {
-    return { engines: imaging.engines, handlers: { ...imaging.handlers, ...clustering.handlers } };
+    return {
+      engines: imaging.engines,
+      handlers: { ...imaging.handlers, ...clustering.handlers },
+      warmUp: imaging.warmUp,
+    };
   }
   // With every engine loaded the worker serves the whole map: a missing handler won't compile.
   const handlers: Handlers<EngineOps> = {
@@ -27,5 +31,12 @@ serveWorker<EngineOps, EngineInit>(async (init) => {
     ...clustering.handlers,
     ...vision.handlers,
   };
-  return { engines: [...imaging.engines, ...vision.engines], handlers };
+  return {
+    engines: [...imaging.engines, ...vision.engines],
+    handlers,
+    warmUp: async () => {
+      await imaging.warmUp?.();
+      await vision.warmUp?.();
+    },
+  };
 });

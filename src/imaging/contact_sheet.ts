@@ -15,7 +15,6 @@ import {
   FilterType,
   type IMagickImage,
   MagickColor,
-  MagickFormat,
   MagickGeometry,
   MagickImage,
   Point,

@@ -7,13 +7,19 @@
  * @module
  */
 import type { LoadedEngine } from "../workers/protocol.ts";
-import { composeContactSheet, type ContactSheetRequest, registerFonts } from "./contact_sheet.ts";
+import {
+  composeContactSheet,
+  CONTACT_SHEET_LAYOUT,
+  type ContactSheetRequest,
+  registerFonts,
+} from "./contact_sheet.ts";
 import { type FontFiles, readFontFiles } from "./fonts.ts";
 import {
   initMagick,
   type InspectedImage,
   inspectImage,
   type InspectOptions,
+  madeUpPhoto,
   thumbnailOf,
 } from "./magick_ops.ts";
 import type { PixelStats } from "./pixel_stats.ts";
@@ -60,6 +66,7 @@ export async function loadImaging(init: ImagingInit = {}): Promise<LoadedEngine<
   if (init.fonts) registerFonts(await readFontFiles(init.fonts));
   return {
     engines: ["magick"],
+    warmUp: () => Promise.resolve(warmUpImaging(init.fonts !== undefined)),
     handlers: {
       "image.inspect": (request) => {
         const result = inspectImage(request.bytes, request);
@@ -78,4 +85,29 @@ export async function loadImaging(init: ImagingInit = {}): Promise<LoadedEngine<
       },
     },
   };
+}
+
+/**
+ * Checks, thumbnails, measures and (with fonts) draws a one-cell sheet of a made-up photo, so
+ * the first upload and the first sheet find the code compiled and the glyphs of plain
+ * labels cached.
+ */
+function warmUpImaging(withFonts: boolean): void {
+  const bytes = madeUpPhoto();
+  const { thumbnail } = inspectImage(bytes, {
+    maxPixels: 1 << 24,
+    thumbnailSize: CONTACT_SHEET_LAYOUT.cell,
+  });
+  imageStatsOf(bytes);
+  if (!withFonts) return;
+  composeContactSheet({
+    subtitle: "Warm-up",
+    page: 1,
+    cells: [{
+      bytes: thumbnail,
+      name: "Face in photo_0123456789.jpg",
+      assetType: "CHARACTER",
+      tag: "CHAR_01",
+    }],
+  });
 }

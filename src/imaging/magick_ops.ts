@@ -151,6 +151,19 @@ export function writeJpeg(image: IMagickImage, quality: number): Uint8Array {
   return image.write(MagickFormat.Jpeg, (data) => data.slice());
 }
 
+/**
+ * A 640×480 JPEG of one colour: input for warming up a worker (an image of known size that
+ * holds no face and no object).
+ */
+export function madeUpPhoto(): Uint8Array {
+  const image = MagickImage.create(new MagickColor("#8a7f72"), 640, 480);
+  try {
+    return writeJpeg(image, 90);
+  } finally {
+    image.dispose();
+  }
+}
+
 /** JPEG has no alpha: put transparent pixels on white instead of black. */
 function flattenAlpha(image: IMagickImage): void {
   if (!image.hasAlpha) return;

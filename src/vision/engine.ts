@@ -6,7 +6,8 @@
  * @module
  */
 import { type IMagickImage, MagickFormat, MagickGeometry } from "@imagemagick/magick-wasm";
-import { decodeUpright, writeJpeg, writeThumbnail } from "../imaging/magick_ops.ts";
+import { CONTACT_SHEET_LAYOUT } from "../imaging/contact_sheet.ts";
+import { decodeUpright, madeUpPhoto, writeJpeg, writeThumbnail } from "../imaging/magick_ops.ts";
 import { alignFace, type Point } from "./alignment.ts";
 import type { VisionComponents } from "./adapters.ts";
 import type { VisionModels } from "./vision_models.ts";
@@ -108,6 +109,7 @@ export async function loadVision(init: VisionInit): Promise<LoadedEngine<VisionO
   const components = await loadVisionComponents(init);
   return {
     engines: components.engines,
+    warmUp: () => warmUpVision(components),
     handlers: {
       "vision.analyze": async (request) => {
         const result = await analyze(components, request);
@@ -136,6 +138,25 @@ export async function loadVision(init: VisionInit): Promise<LoadedEngine<VisionO
       },
     },
   };
+}
+
+/**
+ * Analyses a made-up photo with every stage on, then locates, aligns and embeds a made-up
+ * face in it (the photo holds none), so a worker's first real photo does not pay for
+ * compiling the code and the models' first runs: about 0.7 s of a worker, measured.
+ */
+async function warmUpVision(components: VisionComponents): Promise<void> {
+  const bytes = madeUpPhoto();
+  await analyze(components, { bytes, thumbnailSize: CONTACT_SHEET_LAYOUT.cell });
+  const { image, rgb } = decodeUpright(bytes);
+  try {
+    const box: Box = [200, 120, 360, 320];
+    const landmarks = await components.faceLandmarks?.locate(rgb, box);
+    if (landmarks) await components.faceEmbedder?.embed(alignFace(rgb, landmarks));
+    cropOf(image, rgb, box, CROP_PADDING.face, CONTACT_SHEET_LAYOUT.cell);
+  } finally {
+    image.dispose();
+  }
 }
 
 async function analyze(

@@ -15,6 +15,8 @@ export interface TestOps {
   "test.echo": { payload: unknown; result: unknown };
   /** Crashes the worker outside any task; never answers. */
   "test.crash": { payload: null; result: never };
+  /** Whether the warm-up had finished when this task ran. */
+  "test.warmed": { payload: null; result: boolean };
   /** Throws an AppError with these fields, to check it arrives as one. */
   "test.fail": {
     payload: { kind: ErrorKind; code: string; message: string; details?: unknown };
@@ -26,13 +28,24 @@ export interface TestOps {
 export interface TestInit {
   /** Makes start fail with this message, as an engine that cannot load would. */
   readonly failStart?: string;
+  /** A warm-up that takes this long after `ready`. */
+  readonly warmUpMs?: number;
+  /** Makes the warm-up fail with this message. */
+  readonly failWarmUp?: string;
 }
 
 serveWorker<TestOps, TestInit>((init) => {
   if (init?.failStart) return Promise.reject(new Error(init.failStart));
+  let warmed = false;
   return Promise.resolve({
     engines: ["test"],
+    warmUp: init?.warmUpMs === undefined ? undefined : async () => {
+      await new Promise((resolve) => setTimeout(resolve, init.warmUpMs));
+      if (init.failWarmUp) throw new Error(init.failWarmUp);
+      warmed = true;
+    },
     handlers: {
+      "test.warmed": () => ({ result: warmed }),
       "test.echo": (payload) => ({ result: payload }),
       // Lets tests prove that a crash fails only the task that caused it.
       "test.crash": () => {

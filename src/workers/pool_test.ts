@@ -38,6 +38,22 @@ Deno.test("WorkerPool.ready resolves once every worker has loaded its engines", 
   });
 });
 
+Deno.test("a worker's first task runs after its warm-up, which follows ready", async () => {
+  await withPool(2, async (pool) => {
+    assert.deepEqual(
+      await Promise.all([pool.run("test.warmed", null), pool.run("test.warmed", null)]),
+      [true, true],
+    );
+  }, { warmUpMs: 200 });
+});
+
+Deno.test("a warm-up that fails leaves the worker serving tasks", async () => {
+  await withPool(1, async (pool) => {
+    assert.equal(await pool.run("test.warmed", null), false);
+    assert.deepEqual(await pool.run("test.echo", "still here"), "still here");
+  }, { warmUpMs: 10, failWarmUp: "No warm-up today." });
+});
+
 Deno.test("WorkerPool runs a task and returns its result", async () => {
   await withPool(1, async (pool) => {
     const payload = { text: "héllo", list: [1, 2, 3], nested: { ok: true } };

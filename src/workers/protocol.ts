@@ -50,6 +50,11 @@ export interface LoadedEngine<Ops extends OpsMap<Ops>> {
   /** Names reported to the pool (`/readyz` lists them). */
   readonly engines: readonly string[];
   readonly handlers: Handlers<Ops>;
+  /**
+   * Runs the engine's work once on made-up input after `ready`, before the worker's first
+   * task, so that the first real task does not pay for compiling and first allocations.
+   */
+  readonly warmUp?: () => Promise<void>;
 }
 
 /** Sent once to every worker when it starts, with the pool's `init` data. */

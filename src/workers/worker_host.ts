@@ -9,6 +9,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import { log } from "../log.ts";
 import {
   type Handler,
   type Handlers,
@@ -28,6 +29,11 @@ export interface StartedWorker<Ops extends OpsMap<Ops>> {
    * unknown operation, exactly like a name the map does not have.
    */
   readonly handlers: Partial<Handlers<Ops>>;
+  /**
+   * Run after `ready` is said; tasks wait until it ends. A failure is reported on the
+   * console and otherwise ignored: warming up is never needed for correct results.
+   */
+  readonly warmUp?: () => Promise<void>;
 }
 
 /**
@@ -39,12 +45,19 @@ export function serveWorker<Ops extends OpsMap<Ops>, Init>(
 ): void {
   // The pool sends no task before `ready`, so this is filled before it is read.
   let handlers: Partial<Handlers<Ops>> = {};
+  // Tasks start once the warm-up is over: one task at a time, as ever.
+  let warm: Promise<void> = Promise.resolve();
 
   const begin = async (init: Init | null) => {
     try {
       const started = await start(init);
       handlers = started.handlers;
       self.postMessage({ type: "ready", ok: true, engines: started.engines });
+      if (started.warmUp) {
+        warm = started.warmUp().catch((error) => {
+          log.warn("A worker could not warm up; its first task may be slower.", { error });
+        });
+      }
     } catch (error) {
       self.postMessage({ type: "ready", ok: false, error: serializeError(error) });
     }
@@ -63,6 +76,7 @@ export function serveWorker<Ops extends OpsMap<Ops>, Init>(
       : undefined;
     let reply: ResultMessage;
     let transfer: Transferable[] = [];
+    await warm;
     if (!handler) {
       reply = {
         type: "result",
