@@ -84,9 +84,11 @@ export function textWidth(face: Face, text: string): number {
 }
 
 /**
- * Draws `text` with its baseline at `y` and its pen starting at `x` (whole pixels) in `color`,
- * straight onto the pixels of `image`, which must be opaque (its alpha is not blended); ink
- * outside the image is dropped.
+ * Draws `text` with its baseline at `y` and its pen starting at `x` (whole pixels) in the
+ * opaque `color`, straight onto the pixels of `image`; ink outside the image is dropped.
+ *
+ * @throws {RangeError} when `image` is not opaque RGB (three channels): other layouts are
+ * ImageMagick's to draw on.
  */
 export function drawText(
   image: IMagickImage,
@@ -96,6 +98,12 @@ export function drawText(
   y: number,
   text: string,
 ): void {
+  if (image.channelCount !== 3) {
+    throw new RangeError(
+      `Cached glyphs are drawn on opaque RGB images, not on one with ${image.channelCount} ` +
+        "channels: draw on it with ImageMagick's Drawables instead.",
+    );
+  }
   const line = layout(face, text);
   let left = Infinity;
   let top = Infinity;
@@ -116,7 +124,6 @@ export function drawText(
   const y1 = Math.min(image.height, y + bottom);
   if (x1 <= x0 || y1 <= y0) return;
   const width = x1 - x0;
-  const channels = image.channelCount;
   const fill = [color.r, color.g, color.b];
   image.getPixels((pixels) => {
     const area = pixels.getArea(x0, y0, width, y1 - y0).slice();
@@ -130,7 +137,7 @@ export function drawText(
           const coverage = glyph.coverage[row * glyph.width + column];
           const ax = gx + column - x0;
           if (coverage === 0 || ax < 0 || ax >= width) continue;
-          const at = (ay * width + ax) * channels;
+          const at = (ay * width + ax) * 3;
           const alpha = coverage / 255;
           // ImageMagick's "over" of a glyph's pixel onto an opaque one, rounded to 8 bits.
           for (let c = 0; c < 3; c++) {

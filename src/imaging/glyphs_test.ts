@@ -77,3 +77,16 @@ Deno.test("drawing with a font nobody registered says how to register it", () =>
     image.dispose();
   }
 });
+
+Deno.test("an image with alpha is refused, with what to use instead", () => {
+  const image = MagickImage.create(new MagickColor("#ffffff80"), 20, 20);
+  try {
+    assert.equal(image.channelCount, 4);
+    assert.throws(
+      () => drawText(image, TEXT, new MagickColor("black"), 0, 15, "x"),
+      /opaque RGB images, not on one with 4 channels: draw on it with ImageMagick's Drawables/,
+    );
+  } finally {
+    image.dispose();
+  }
+});

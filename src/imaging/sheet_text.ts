@@ -55,7 +55,7 @@ export interface Line {
 
 /**
  * Lines to draw on one image. Nothing is drawn until {@linkcode TextBatch.draw}: then
- * left-aligned lines on an opaque image from cached glyphs, the others by ImageMagick.
+ * left-aligned lines on an opaque RGB image from cached glyphs, the others by ImageMagick.
  */
 export class TextBatch {
   readonly #lines = new Map<TextStyle, Line[]>();
@@ -77,8 +77,8 @@ export class TextBatch {
   draw(image: IMagickImage): void {
     for (const [textStyle, lines] of this.#lines) {
       const color = new MagickColor(textStyle.color);
-      // Cached glyphs are blended onto opaque pixels only.
-      if (!textStyle.centred && !image.hasAlpha) {
+      // Cached glyphs are blended onto opaque RGB pixels only.
+      if (!textStyle.centred && image.channelCount === 3) {
         for (const line of lines) drawText(image, textStyle, color, line.x, line.y, line.value);
         continue;
       }

@@ -52,6 +52,31 @@ Deno.test("a batch lands on the very pixels of drawing each line on its own", ()
   }
 });
 
+Deno.test("on an image with alpha a batch is drawn by ImageMagick, as each line alone", () => {
+  const batched = MagickImage.create(new MagickColor("#ffffff80"), 300, 60);
+  const alone = MagickImage.create(new MagickColor("#ffffff80"), 300, 60);
+  try {
+    const batch = new TextBatch();
+    batch.add(NAME, 10, 20, "[1] Translucent");
+    batch.add(TYPE, 10, 40, "OBJECT · OBJ_01");
+    batch.draw(batched);
+    for (
+      const [style, y, value] of [[NAME, 20, "[1] Translucent"], [
+        TYPE,
+        40,
+        "OBJECT · OBJ_01",
+      ]] as const
+    ) {
+      new Drawables().font(style.font).fontPointSize(style.size)
+        .fillColor(new MagickColor(style.color)).text(10, y, value).draw(alone);
+    }
+    assert.equal(alone.compare(batched, ErrorMetric.Absolute), 0);
+  } finally {
+    batched.dispose();
+    alone.dispose();
+  }
+});
+
 Deno.test("measure is the width ImageMagick's font metrics give", () => {
   const samples = [
     "AVAVAV WAWA To Ty",
