@@ -74,6 +74,13 @@ async function imageHashes(server: TestServer, detail: AnyFrame): Promise<Map<st
   return hashes;
 }
 
+/** The pages `GET /contact-sheets` lists for manifest `id`. */
+async function sheetPages(server: TestServer, id: string): Promise<AnyFrame[]> {
+  const reply = await server.json("GET", `/api/manifests/${id}/contact-sheets`);
+  assert.equal(reply.status, 200);
+  return reply.body.items;
+}
+
 async function detailOf(server: TestServer, id: string): Promise<AnyFrame> {
   const reply = await server.json("GET", `/api/manifests/${id}`);
   assert.equal(reply.status, 200);
@@ -122,7 +129,13 @@ Deno.test("a processed manifest survives export and import: tags, prompts, boxes
         for (const name of ["README.txt", "manifest.json", "registry.txt"]) {
           assert.ok(files.has(name), name);
         }
-        assert.ok(files.has("contact-sheet/page-001.jpg"), "the contact sheet's page");
+        const pages = await sheetPages(server, manifestId);
+        assert.ok(pages.length > 1, `the demo photos fill more than one page: ${pages.length}`);
+        for (const page of pages) {
+          const entry = `contact-sheet/page-${String(page.page).padStart(3, "0")}.jpg`;
+          const served = await server.fetch(page.url);
+          assert.deepEqual(files.get(entry), new Uint8Array(await served.arrayBuffer()), entry);
+        }
         assert.equal(names.filter((n) => n.startsWith("images/")).length, withImage.length);
         for (const asset of withImage) assert.ok(files.has(`images/${asset.manifest_tag}.jpg`));
 
@@ -133,14 +146,11 @@ Deno.test("a processed manifest survives export and import: tags, prompts, boxes
         assert.equal(document.version, 1);
         assert.equal(document.assets.length, original.assets.length);
         assert.equal(document.identities.length, original.identities.length);
+        assert.equal(document.manifest.contact_sheet_pages.length, pages.length);
+        assert.equal(document.manifest.contact_sheet_page_size, 48);
 
         const registry = await server.fetch(`/api/manifests/${manifestId}/registry`);
         assert.equal(new TextDecoder().decode(files.get("registry.txt")), await registry.text());
-        const sheet = await server.fetch(`/api/manifests/${manifestId}/contact-sheet`);
-        assert.deepEqual(
-          files.get("contact-sheet/page-001.jpg"),
-          new Uint8Array(await sheet.arrayBuffer()),
-        );
         assert.match(new TextDecoder().decode(files.get("README.txt")), /Demo cast/);
 
         // Images are compressed already: stored as they are, not deflated again. The text
@@ -180,6 +190,21 @@ Deno.test("a processed manifest survives export and import: tags, prompts, boxes
         new Uint8Array(await b.arrayBuffer()),
         new Uint8Array(await a.arrayBuffer()),
       );
+      // Every page, with the cells it shows.
+      const originalPages = await sheetPages(server, manifestId);
+      const copyPages = await sheetPages(server, copyId);
+      const cells = (pages: AnyFrame[]) =>
+        pages.map((page) => [page.page, page.first_cell, page.last_cell]);
+      assert.deepEqual(cells(copyPages), cells(originalPages));
+      for (const [i, page] of copyPages.entries()) {
+        const copied = await server.fetch(page.url);
+        const source = await server.fetch(originalPages[i].url);
+        assert.deepEqual(
+          new Uint8Array(await copied.arrayBuffer()),
+          new Uint8Array(await source.arrayBuffer()),
+          `page ${page.page}`,
+        );
+      }
     });
 
     await t.step("the copy's tag counters continue after the imported tags", async () => {

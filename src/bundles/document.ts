@@ -38,8 +38,10 @@ export interface BundleSource {
   readonly identities: readonly IdentityRow[];
   /** `tag_counters` rows of the manifest. */
   readonly counters: readonly { readonly prefix: string; readonly last_number: number }[];
-  /** Entries of the contact sheet pages the bundle will hold. */
+  /** Entries of the contact sheet pages the bundle will hold, in page order from page 1. */
   readonly contactSheetPages: readonly string[];
+  /** Cells per page, when there are several pages. */
+  readonly contactSheetPageSize?: number;
   readonly exportedAt: string;
 }
 
@@ -91,6 +93,8 @@ export function bundleContents(source: BundleSource): BundleContents {
           source.counters.map((counter) => [counter.prefix, counter.last_number]),
         ),
         contact_sheet_pages: [...source.contactSheetPages],
+        ...(source.contactSheetPages.length > 1 &&
+          { contact_sheet_page_size: source.contactSheetPageSize }),
       },
       assets,
       identities,

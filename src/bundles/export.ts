@@ -15,6 +15,7 @@ import type { AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
 import { now } from "../db/timestamp.ts";
 import { log } from "../log.ts";
 import { assetsInDisplayOrder } from "../registry/assets.ts";
+import { contactSheetPages } from "../registry/contact_sheets.ts";
 import { assertNotProcessing, getManifest } from "../registry/manifests.ts";
 import { type BlobStore, contentKey } from "../storage/blob_store.ts";
 import { buildRegistry, renderRegistryBlock } from "../storyboard/registry.ts";
@@ -57,17 +58,14 @@ export async function prepareExport(deps: ExportDeps, manifestId: string): Promi
     .where("manifest_id", "=", manifestId).orderBy("created_at").orderBy("id").execute();
   const counters = await deps.db.selectFrom("tag_counters").select(["prefix", "last_number"])
     .where("manifest_id", "=", manifestId).orderBy("prefix").execute();
-  // Pages are a list so that a manifest with several sheets adds entries, not a format.
-  const pages: SheetPage[] = manifest.contact_sheet_key &&
-      await deps.blobs.has(manifest.contact_sheet_key)
-    ? [{ entry: contactSheetEntry(1), key: manifest.contact_sheet_key }]
-    : [];
+  const pages = await sheetPages(deps, manifestId);
   const contents = bundleContents({
     manifest,
     assets,
     identities,
     counters,
     contactSheetPages: pages.map((page) => page.entry),
+    contactSheetPageSize: pages[0]?.cells,
     exportedAt: now(),
   });
   const registry = registryText(manifest, assets, identities);
@@ -76,6 +74,27 @@ export async function prepareExport(deps: ExportDeps, manifestId: string): Promi
     manifestName: manifest.name,
     stream: () => zipStream(deps.blobs, contents, registry, pages, manifestId),
   };
+}
+
+/**
+ * The stored pages of the manifest's contact sheet, in order, up to the first whose blob is
+ * gone (a page drawn again a moment ago, or a lost file): the pages a bundle lists are
+ * numbered from 1 without a gap, and the next processing draws the missing ones again.
+ */
+async function sheetPages(
+  deps: ExportDeps,
+  manifestId: string,
+): Promise<(SheetPage & { cells: number })[]> {
+  const pages: (SheetPage & { cells: number })[] = [];
+  for (const row of await contactSheetPages(deps.db, manifestId)) {
+    if (row.page !== pages.length + 1 || !await deps.blobs.has(row.blob_key)) break;
+    pages.push({
+      entry: contactSheetEntry(row.page),
+      key: row.blob_key,
+      cells: row.last_cell - row.first_cell + 1,
+    });
+  }
+  return pages;
 }
 
 /** Writes the bundle of `manifestId` into `sink` (a file, `/dev/null`, a socket). */

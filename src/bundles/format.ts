@@ -9,6 +9,7 @@
  * @module
  */
 import { z } from "zod";
+import { MAX_CONTACT_SHEET_PAGE_SIZE } from "../config.ts";
 import {
   ASSET_SOURCES,
   ASSET_TYPES,
@@ -81,6 +82,11 @@ export const BundleManifest = z.object({
   tag_counters: z.record(z.string().regex(/^[A-Z]{1,16}$/), z.number().int().min(0).max(1e6)),
   contact_sheet_pages: z.array(z.string().regex(CONTACT_SHEET_PATH)).max(1000)
     .describe("Entries of the contact sheet's pages, in order; empty before the first run"),
+  contact_sheet_page_size: z.number().int().min(1).max(MAX_CONTACT_SHEET_PAGE_SIZE).optional()
+    .describe(
+      "Cells per page when there are several pages: page N shows the images of the assets " +
+        "with one, in document order, from (N - 1) × size + 1",
+    ),
 });
 
 /** An asset's image file and what the source knew about it. */

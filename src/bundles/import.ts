@@ -30,13 +30,14 @@ import { sha256Hex } from "../storage/sha256.ts";
 import { BundleArchive } from "./archive.ts";
 import { type BundleAsset, MANIFEST_ENTRY } from "./format.ts";
 import type { BundleLimits } from "./limits.ts";
-import { type ImportPlan, validateBundle } from "./validate.ts";
+import { type ImportPlan, type PlannedSheetPage, validateBundle } from "./validate.ts";
 
 /** Images decoded at once: each holds a worker and a copy of its bytes. */
 const DECODE_LANES = 4;
 
 /** A checked contact sheet page. */
 interface PreparedSheet {
+  readonly page: PlannedSheetPage;
   readonly bytes: Uint8Array;
   readonly sha256: string;
 }
@@ -50,7 +51,7 @@ export async function importBundle(
   const archive = await BundleArchive.open(bytes, limits);
   let plan: ImportPlan;
   let images: Map<string, PreparedImage>;
-  let sheet: PreparedSheet | null;
+  let sheets: PreparedSheet[];
   try {
     if (!archive.names().has(MANIFEST_ENTRY)) {
       throw invalid(
@@ -63,11 +64,11 @@ export async function importBundle(
     const document = await archive.read(MANIFEST_ENTRY, limits.maxManifestBytes);
     plan = validateBundle(document, archive.names());
     images = await readImages(deps, archive, plan.assets);
-    sheet = plan.contactSheet ? await readContactSheet(deps, archive, plan.contactSheet) : null;
+    sheets = await readContactSheets(deps, archive, plan.contactSheetPages);
   } finally {
     await archive.close();
   }
-  return await write(deps, plan, images, sheet);
+  return await write(deps, plan, images, sheets);
 }
 
 /** Every asset's image, decoded and checked; keyed by the asset's `ref`. */
@@ -100,32 +101,38 @@ async function readImages(
 }
 
 /**
- * The contact sheet's first page, decoded like any image. A sheet too large to decode here is
- * left out rather than refused: it is derived data, and the next processing run redraws it.
+ * The contact sheet's pages, each decoded like any image. A page too large to decode here is
+ * left out with the pages after it rather than refused: they are derived data, and the next
+ * processing run draws them again.
  */
-async function readContactSheet(
+async function readContactSheets(
   deps: RegistryDeps,
   archive: BundleArchive,
-  entry: string,
-): Promise<PreparedSheet | null> {
-  const bytes = await archive.read(entry);
-  if (sniffFormat(bytes) !== "jpeg") {
-    throw new AppError(
-      "unsupported_media_type",
-      `${entry}: a contact sheet page is a JPEG image, and this file is not one.`,
-      { code: "unsupported_image_format", details: { entry } },
-    );
-  }
-  try {
-    await deps.images.inspect(bytes);
-  } catch (error) {
-    if (error instanceof AppError && error.code === "image_too_large") {
-      log.warn("Imported contact sheet left out: too large to check.", { entry });
-      return null;
+  pages: readonly PlannedSheetPage[],
+): Promise<PreparedSheet[]> {
+  const sheets: PreparedSheet[] = [];
+  for (const page of pages) {
+    const { entry } = page;
+    const bytes = await archive.read(entry);
+    if (sniffFormat(bytes) !== "jpeg") {
+      throw new AppError(
+        "unsupported_media_type",
+        `${entry}: a contact sheet page is a JPEG image, and this file is not one.`,
+        { code: "unsupported_image_format", details: { entry } },
+      );
     }
-    throw aboutEntry(error, entry, null);
+    try {
+      await deps.images.inspect(bytes);
+    } catch (error) {
+      if (error instanceof AppError && error.code === "image_too_large") {
+        log.warn("Imported contact sheet pages left out: too large to check.", { entry });
+        break;
+      }
+      throw aboutEntry(error, entry, null);
+    }
+    sheets.push({ page, bytes, sha256: await sha256Hex(bytes) });
   }
-  return { bytes, sha256: await sha256Hex(bytes) };
+  return sheets;
 }
 
 /** Writes blobs, then rows in one transaction; releases the blobs again if that fails. */
@@ -133,7 +140,7 @@ async function write(
   deps: RegistryDeps,
   plan: ImportPlan,
   images: ReadonlyMap<string, PreparedImage>,
-  sheet: PreparedSheet | null,
+  sheets: readonly PreparedSheet[],
 ): Promise<ManifestRow> {
   const manifestId = crypto.randomUUID();
   const prepared = [...images.values()];
@@ -143,20 +150,23 @@ async function write(
   );
   const newThumbnails: string[] = [];
   for (const key of thumbnails) if (!(await deps.blobs.has(key))) newThumbnails.push(key);
-  // The same scheme as the pipeline's sheets, under the new manifest, so nothing shares it.
-  const sheetKey = sheet ? `sheets/${manifestId}/${sheet.sha256.slice(0, 32)}.jpg` : null;
+  // The same scheme as the pipeline's sheets, under the new manifest, so nothing shares them.
+  const pages = sheets.map((sheet) => ({
+    ...sheet.page,
+    key: `sheets/${manifestId}/${sheet.sha256.slice(0, 32)}.jpg`,
+  }));
   try {
     await storeBlobs(deps, prepared);
-    if (sheet && sheetKey) await deps.blobs.put(sheetKey, sheet.bytes);
+    for (const [i, page] of pages.entries()) await deps.blobs.put(page.key, sheets[i].bytes);
     const row = await deps.db.transaction().execute((trx) =>
-      insertRows(trx, manifestId, plan, images, sheetKey)
+      insertRows(trx, manifestId, plan, images, pages)
     );
     await restoreBlobsIfReleased(deps, prepared);
     return row;
   } catch (error) {
     await releaseImages(deps.db, deps.blobs, prepared.map((image) => image.imageKey));
     for (const key of newThumbnails) await deps.blobs.delete(key);
-    if (sheetKey) await deps.blobs.delete(sheetKey);
+    for (const page of pages) await deps.blobs.delete(page.key);
     throw error;
   }
 }
@@ -166,10 +176,11 @@ async function insertRows(
   manifestId: string,
   plan: ImportPlan,
   images: ReadonlyMap<string, PreparedImage>,
-  sheetKey: string | null,
+  pages: readonly (PlannedSheetPage & { readonly key: string })[],
 ): Promise<ManifestRow> {
   const { manifest } = plan.document;
   const at = now();
+  const sheetKey = pages[0]?.key ?? null;
   const row = await trx.insertInto("manifests").values({
     id: manifestId,
     name: manifest.name,
@@ -184,16 +195,15 @@ async function insertRows(
     created_at: at,
     updated_at: at,
   }).returningAll().executeTakeFirstOrThrow();
-  if (sheetKey) {
-    // The bundle's first page, kept until the next processing draws the sheet again: the empty
-    // fingerprint never matches, so every page is redrawn from the imported thumbnails then.
-    const withImages = plan.assets.filter((asset) => asset.image !== null).length;
+  // The bundle's pages, kept until the next processing draws the sheet again: the empty
+  // fingerprint never matches, so every page is redrawn from the imported thumbnails then.
+  for (const page of pages) {
     await trx.insertInto("contact_sheets").values({
       manifest_id: manifestId,
-      page: 1,
-      first_cell: 1,
-      last_cell: withImages,
-      blob_key: sheetKey,
+      page: page.page,
+      first_cell: page.firstCell,
+      last_cell: page.lastCell,
+      blob_key: page.key,
       fingerprint: "",
       created_at: at,
       updated_at: at,

@@ -37,8 +37,17 @@ export interface ImportPlan {
   readonly assets: readonly BundleAsset[];
   /** Tag prefix → the last number the new manifest's counter records. */
   readonly counters: ReadonlyMap<string, number>;
-  /** The entry of the contact sheet's first page, or null. */
-  readonly contactSheet: string | null;
+  /** The contact sheet's pages, in order from page 1, with the cells each shows. */
+  readonly contactSheetPages: readonly PlannedSheetPage[];
+}
+
+/** A contact sheet page of the bundle: its entry and the numbers of its first and last cell. */
+export interface PlannedSheetPage {
+  readonly entry: string;
+  readonly page: number;
+  readonly firstCell: number;
+  /** `firstCell - 1` on the empty page of a manifest without images. */
+  readonly lastCell: number;
 }
 
 /** One thing wrong with a document. */
@@ -128,15 +137,15 @@ export function planImport(document: BundleDocument, entries: ReadonlySet<string
   const ordered = parentsFirst(document.assets, byRef, add);
   checkIdentities(document, byRef, add);
   checkFiles(document, entries, add);
+  checkSheetPages(document, add);
   checkCounters(document, add);
 
   if (problems.length > 0) throw refusal(problems);
-  const pages = document.manifest.contact_sheet_pages;
   return {
     document,
     assets: ordered,
     counters: counters(document),
-    contactSheet: pages[0] ?? null,
+    contactSheetPages: sheetPagesOf(document),
   };
 }
 
@@ -331,6 +340,42 @@ function checkFiles(document: BundleDocument, entries: ReadonlySet<string>, add:
       add("missing_contact_sheet", `Contact sheet page ${page} is not in the bundle.`);
     }
   }
+}
+
+/** Cells are the assets with an image, in document order. */
+function cellCount(document: BundleDocument): number {
+  return document.assets.filter((asset) => asset.image !== null).length;
+}
+
+/** Several pages need a page size that makes as many pages of the images as are listed. */
+function checkSheetPages(document: BundleDocument, add: Add): void {
+  const { contact_sheet_pages: pages, contact_sheet_page_size: size } = document.manifest;
+  if (pages.length < 2) return;
+  const cells = cellCount(document);
+  const made = size === undefined ? null : Math.ceil(cells / size);
+  if (made !== pages.length) {
+    add(
+      "contact_sheet_pages_mismatch",
+      `manifest.contact_sheet_pages lists ${pages.length} pages, but ` +
+        (size === undefined
+          ? "manifest.contact_sheet_page_size does not say how many cells each holds"
+          : `${cells} images at ${size} per page make ${made}`) +
+        ": export the manifest again, or list its first page only.",
+    );
+  }
+}
+
+/** The listed pages with their cells (checked by {@linkcode checkSheetPages}). */
+function sheetPagesOf(document: BundleDocument): PlannedSheetPage[] {
+  const { contact_sheet_pages: pages, contact_sheet_page_size: size } = document.manifest;
+  const cells = cellCount(document);
+  const perPage = pages.length > 1 ? size! : cells;
+  return pages.map((entry, i) => ({
+    entry,
+    page: i + 1,
+    firstCell: i * perPage + 1,
+    lastCell: Math.min((i + 1) * perPage, cells),
+  }));
 }
 
 function checkCounters(document: BundleDocument, add: Add): void {

@@ -120,7 +120,9 @@ Deno.test("validator: a consistent document gives a plan with parents first and 
   assert.deepEqual(plan.assets.map((a) => a.ref), ["CHAR_01", "CHAR_02", "untagged-1"]);
   // The source's counter (4) is ahead of its tags (CHAR_02) and wins; OBJ has no asset left.
   assert.deepEqual([...plan.counters], [["CHAR", 4], ["OBJ", 2]]);
-  assert.equal(plan.contactSheet, "contact-sheet/page-001.jpg");
+  assert.deepEqual(plan.contactSheetPages, [
+    { entry: "contact-sheet/page-001.jpg", page: 1, firstCell: 1, lastCell: 3 },
+  ]);
   const behind = changed((d) => d.manifest.tag_counters = { CHAR: 1 });
   assert.deepEqual([...planImport(behind, entriesOf(behind)).counters], [["CHAR", 2]]);
 });
@@ -190,6 +192,29 @@ Deno.test("validator: files the document names must be in the archive; a photo o
     d.assets[3].image!.upload_sha256 = d.assets[1].image!.sha256;
   });
   assert.deepEqual(problems(twice), ["duplicate_upload"]);
+});
+
+Deno.test("validator: several sheet pages need a page size that makes that many pages", () => {
+  const paged = (size: number | undefined) =>
+    changed((d) => {
+      d.manifest.contact_sheet_pages = ["contact-sheet/page-001.jpg", "contact-sheet/page-002.jpg"];
+      if (size !== undefined) d.manifest.contact_sheet_page_size = size;
+    });
+  const doc = paged(2);
+  assert.deepEqual(
+    planImport(checkDocument(structuredClone(doc)), entriesOf(doc)).contactSheetPages,
+    [
+      { entry: "contact-sheet/page-001.jpg", page: 1, firstCell: 1, lastCell: 2 },
+      { entry: "contact-sheet/page-002.jpg", page: 2, firstCell: 3, lastCell: 3 },
+    ],
+  );
+  assert.deepEqual(problems(paged(undefined)), ["contact_sheet_pages_mismatch"]);
+  assert.deepEqual(problems(paged(1)), ["contact_sheet_pages_mismatch"], "3 images make 3 pages");
+  assert.deepEqual(problems(paged(3)), ["contact_sheet_pages_mismatch"], "3 images make 1 page");
+  assert.throws(
+    () => planImport(checkDocument(structuredClone(paged(undefined))), entriesOf(doc)),
+    /lists 2 pages, but manifest\.contact_sheet_page_size does not say how many cells each holds: export the manifest again/,
+  );
 });
 
 Deno.test("validator: every problem is reported at once, the message lists the first", () => {
