@@ -127,7 +127,8 @@ export class EventHub {
   }
 
   /**
-   * Records frames of one topic together (one check, one transaction, consecutive `seq`)
+   * Records frames of one topic together (one check, one transaction, no other frame of the
+   * topic between them)
    * and delivers them in order, as {@linkcode emit} does one. Resolves to the stored frames,
    * or none when `stillCurrent` dropped them.
    */

@@ -32,7 +32,8 @@ export interface NewFrame {
 
 /**
  * Frames of one topic, type and job, recorded together: one check of `stillCurrent` for all
- * of them, one transaction, consecutive `seq` of the topic in `payloads` order. A step that
+ * of them, one transaction, increasing `seq` in `payloads` order with no other frame of the
+ * topic between them. A step that
  * creates or changes many assets at once tells of them this way.
  */
 export interface NewFrames extends Omit<NewFrame, "payload"> {

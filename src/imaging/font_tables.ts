@@ -168,21 +168,31 @@ function format12Lookup(view: DataView, table: number): (codePoint: number) => n
   };
 }
 
-/** Horizontal kerning pairs of a version 0 `kern` table's format 0 subtables. */
+/**
+ * Horizontal kerning pairs of a version 0 `kern` table's format 0 subtables, read as
+ * FreeType reads them: a subtable's pairs stop at its own length, the values of several
+ * subtables add up (a subtable with the override bit replaces instead), and the walk stops
+ * at a subtable too short to hold any pair.
+ */
 function kernPairsOf(view: DataView, kern: number): Map<number, number> {
   const pairs = new Map<number, number>();
   if (view.getUint16(kern) !== 0) return pairs; // Apple's version 1 layout: not read.
+  const end = view.byteLength;
   let subtable = kern + 4;
-  for (let n = view.getUint16(kern + 2); n > 0; n--) {
+  for (let n = view.getUint16(kern + 2); n > 0 && subtable + 14 <= end; n--) {
     const length = view.getUint16(subtable + 2);
+    if (length <= 14) break;
     const coverage = view.getUint16(subtable + 4);
-    const horizontal = (coverage & 1) === 1 && (coverage & 0b110) === 0;
-    if (horizontal && coverage >> 8 === 0) {
-      const count = view.getUint16(subtable + 6);
+    // Format 0 (high byte), horizontal, not minimum values.
+    if (coverage >> 8 === 0 && (coverage & 0b11) === 1) {
+      const override = (coverage & 0b1000) !== 0;
+      const room = Math.floor((Math.min(length, end - subtable) - 14) / 6);
+      const count = Math.min(view.getUint16(subtable + 6), room);
       for (let i = 0; i < count; i++) {
         const pair = subtable + 14 + 6 * i;
         const key = view.getUint16(pair) * 0x10000 + view.getUint16(pair + 2);
-        if (!pairs.has(key)) pairs.set(key, view.getInt16(pair + 4));
+        const value = view.getInt16(pair + 4);
+        pairs.set(key, override ? value : (pairs.get(key) ?? 0) + value);
       }
     }
     subtable += length;

@@ -62,7 +62,18 @@ const endWidths = new Map<string, Map<string, number>>();
  */
 export function registerFont(name: string, bytes: Uint8Array): void {
   if (fonts.has(name)) return;
-  const tables = parseFontTables(bytes);
+  let tables: FontTables;
+  try {
+    tables = parseFontTables(bytes);
+  } catch (error) {
+    const why = error instanceof RangeError
+      ? "the file ends inside one of its tables"
+      : (error as Error).message;
+    throw new Error(
+      `The font ${name} cannot lay out text (${why}): give it a complete TrueType (.ttf) ` +
+        "file with a Unicode character map, e.g. run `deno task models` again.",
+    );
+  }
   Magick.addFont(name, bytes);
   fonts.set(name, tables);
 }
@@ -154,13 +165,16 @@ export function drawText(
 function layout(face: Face, text: string): Placed[] {
   const chars = Array.from(text);
   const glyphs = glyphsOf(face, chars);
-  const tables = tablesOf(face.font);
+  const tables = tablesOf(face);
   const line: Placed[] = [];
   let pen = 0;
   let previous: Glyph | null = null;
   for (const char of chars) {
     const glyph = glyphs.get(char)!;
-    if (previous) pen += kerningPixels(tables, previous.index, glyph.index, face.size);
+    // ImageMagick kerns only pairs of glyphs the font has (not the missing-glyph box).
+    if (previous && previous.index !== 0 && glyph.index !== 0) {
+      pen += kerningPixels(tables, previous.index, glyph.index, face.size);
+    }
     line.push({ glyph, x: pen });
     pen += glyph.advance;
     previous = glyph;
@@ -185,7 +199,12 @@ function endWidth(face: Face, char: string): number {
   return width;
 }
 
-function tablesOf(font: string): FontTables {
+function tablesOf(face: Face): FontTables {
+  // FreeType hints at whole pixels per em; a fractional size would scale otherwise.
+  if (!Number.isInteger(face.size) || face.size < 1) {
+    throw new RangeError(`Text is drawn at a whole number of pixels per em, not ${face.size}.`);
+  }
+  const font = face.font;
   const tables = fonts.get(font);
   if (!tables) {
     throw new Error(
@@ -214,7 +233,7 @@ function glyphsOf(face: Face, chars: readonly string[]): Map<string, Glyph> {
  * same x on a baseline a whole pitch below the last, so every glyph lands as it would alone.
  */
 function rasterise(face: Face, chars: readonly string[]): Map<string, Glyph> {
-  const tables = tablesOf(face.font);
+  const tables = tablesOf(face);
   const above = Math.ceil(face.size * 1.25) + 2;
   const below = Math.ceil(face.size * 0.5) + 2;
   const pitch = above + below;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Drawables, ErrorMetric, MagickColor, MagickImage } from "@imagemagick/magick-wasm";
 import { CONTACT_SHEET_FONTS, registerFonts } from "./contact_sheet.ts";
 import { fontPaths, readFontFiles } from "./fonts.ts";
-import { drawText, type Face, isFontRegistered, textWidth } from "./glyphs.ts";
+import { drawText, type Face, isFontRegistered, registerFont, textWidth } from "./glyphs.ts";
 import { initMagick } from "./magick_ops.ts";
 
 await initMagick();
@@ -28,6 +28,8 @@ Deno.test("a line from cached glyphs has ImageMagick's pixels, kerning and all",
       [TEXT, "[12] To Tyler's AVATAR · Wolf in sample1.jpg"],
       [TEXT, "Zoë Ærø Ångström ß — Жёлтый дом λόγος …"],
       [TITLE, "PROJECT REFERENCE SHEET — LT AV"],
+      // Characters the font lacks (the missing-glyph box) and ones beyond the BMP.
+      [TEXT, "A漢V字 😀 𝒜 T\u0301o"],
     ] as const
   ) {
     const { byMagick, byGlyphs } = bothWays(face, 700, 60, 10, 40, text);
@@ -59,10 +61,11 @@ Deno.test("ink past the image's edges is dropped, as ImageMagick drops it", () =
   outside.dispose();
 });
 
-Deno.test("textWidth is 0 for no text and grows with each character", () => {
+Deno.test("textWidth is 0 for no text, grows with each character, needs a whole size", () => {
   assert.equal(textWidth(TEXT, ""), 0);
   assert.ok(textWidth(TEXT, "ab") > textWidth(TEXT, "a"));
   assert.ok(textWidth(TITLE, "Title") > textWidth(TEXT, "Title"));
+  assert.throws(() => textWidth({ ...TEXT, size: 13.5 }, "x"), /whole number of pixels per em/);
 });
 
 Deno.test("drawing with a font nobody registered says how to register it", () => {
@@ -89,4 +92,12 @@ Deno.test("an image with alpha is refused, with what to use instead", () => {
   } finally {
     image.dispose();
   }
+});
+
+Deno.test("a font that is not TrueType is refused when registered, saying what to give", () => {
+  assert.throws(
+    () => registerFont("Broken", new Uint8Array([0, 1, 0, 0, 0, 9])),
+    /The font Broken cannot lay out text \(the file ends inside one of its tables\): give it a complete TrueType/,
+  );
+  assert.equal(isFontRegistered("Broken"), false);
 });

@@ -78,8 +78,9 @@ export function inspectImage(bytes: Uint8Array, options: InspectOptions): Inspec
     if (orientation > 1) {
       image.autoOrient();
       image.orientation = Orientation.TopLeft;
-      if (format === "jpeg") image.quality = 92;
-      normalized = image.write(MAGICK_FORMAT[format], (data) => data.slice());
+      normalized = format === "jpeg"
+        ? writeJpeg(image, 92)
+        : image.write(MAGICK_FORMAT[format], (data) => data.slice());
     }
     const { width, height } = image;
     // Last: the thumbnail is made by shrinking the decoded image itself.

@@ -242,6 +242,8 @@ function cropOf(
   return image.clone((copy) => {
     copy.crop(new MagickGeometry(x1, y1, Math.max(1, x2 - x1), Math.max(1, y2 - y1)));
     copy.resetPage();
+    // PNG at "quality" 90: zlib level 9, no row filter, as crops with alpha always were.
+    if (png) copy.quality = 90;
     const bytes = png ? copy.write(MagickFormat.Png, (data) => data.slice()) : writeJpeg(copy, 90);
     // From the cut pixels, while they are decoded: the contact sheet draws its cells from
     // these, and decoding every crop again to draw them is what made large sheets slow. The

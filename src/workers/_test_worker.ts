@@ -32,6 +32,8 @@ export interface TestInit {
   readonly warmUpMs?: number;
   /** Makes the warm-up fail with this message. */
   readonly failWarmUp?: string;
+  /** Makes the warm-up throw this message at once, before it awaits anything. */
+  readonly throwWarmUp?: string;
 }
 
 serveWorker<TestOps, TestInit>((init) => {
@@ -39,11 +41,17 @@ serveWorker<TestOps, TestInit>((init) => {
   let warmed = false;
   return Promise.resolve({
     engines: ["test"],
-    warmUp: init?.warmUpMs === undefined ? undefined : async () => {
-      await new Promise((resolve) => setTimeout(resolve, init.warmUpMs));
-      if (init.failWarmUp) throw new Error(init.failWarmUp);
-      warmed = true;
-    },
+    warmUp: init?.throwWarmUp
+      ? () => {
+        throw new Error(init.throwWarmUp);
+      }
+      : init?.warmUpMs === undefined
+      ? undefined
+      : async () => {
+        await new Promise((resolve) => setTimeout(resolve, init.warmUpMs));
+        if (init.failWarmUp) throw new Error(init.failWarmUp);
+        warmed = true;
+      },
     handlers: {
       "test.warmed": () => ({ result: warmed }),
       "test.echo": (payload) => ({ result: payload }),

@@ -54,6 +54,16 @@ Deno.test("a warm-up that fails leaves the worker serving tasks", async () => {
   }, { warmUpMs: 10, failWarmUp: "No warm-up today." });
 });
 
+Deno.test("a warm-up that throws at once leaves the worker ready and serving", async () => {
+  await withPool(2, async (pool) => {
+    assert.deepEqual(
+      await Promise.all([pool.run("test.echo", 1), pool.run("test.echo", 2)]),
+      [1, 2],
+    );
+    assert.equal(pool.stats().crashes, 0);
+  }, { throwWarmUp: "No warm-up at all." });
+});
+
 Deno.test("WorkerPool runs a task and returns its result", async () => {
   await withPool(1, async (pool) => {
     const payload = { text: "héllo", list: [1, 2, 3], nested: { ok: true } };

@@ -49,17 +49,22 @@ export function serveWorker<Ops extends OpsMap<Ops>, Init>(
   let warm: Promise<void> = Promise.resolve();
 
   const begin = async (init: Init | null) => {
+    let started: StartedWorker<Ops>;
     try {
-      const started = await start(init);
-      handlers = started.handlers;
-      self.postMessage({ type: "ready", ok: true, engines: started.engines });
-      if (started.warmUp) {
-        warm = started.warmUp().catch((error) => {
-          log.warn("A worker could not warm up; its first task may be slower.", { error });
-        });
-      }
+      started = await start(init);
     } catch (error) {
       self.postMessage({ type: "ready", ok: false, error: serializeError(error) });
+      return;
+    }
+    handlers = started.handlers;
+    self.postMessage({ type: "ready", ok: true, engines: started.engines });
+    const { warmUp } = started;
+    // Set in the same turn as `ready`, so no task can start before it; a warm-up that throws
+    // at once is caught like one that rejects later.
+    if (warmUp) {
+      warm = Promise.resolve().then(warmUp).catch((error) => {
+        log.warn("A worker could not warm up; its first task may be slower.", { error });
+      });
     }
   };
 
