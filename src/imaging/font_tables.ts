@@ -14,6 +14,13 @@
 export interface FontTables {
   /** Font units per em (the scale of every advance and kerning value). */
   readonly unitsPerEm: number;
+  /** The box every glyph of the font fits in, in font units (`head`; y up from the baseline). */
+  readonly bounds: {
+    readonly xMin: number;
+    readonly yMin: number;
+    readonly xMax: number;
+    readonly yMax: number;
+  };
   /** The glyph that draws `codePoint` (0, the missing-glyph box, when the font has none). */
   glyphOf(codePoint: number): number;
   /** The glyph's advance width, in font units. */
@@ -38,7 +45,14 @@ export function parseFontTables(bytes: Uint8Array): FontTables {
     }
     return offset;
   };
-  const unitsPerEm = view.getUint16(table("head") + 18);
+  const head = table("head");
+  const unitsPerEm = view.getUint16(head + 18);
+  const bounds = Object.freeze({
+    xMin: view.getInt16(head + 36),
+    yMin: view.getInt16(head + 38),
+    xMax: view.getInt16(head + 40),
+    yMax: view.getInt16(head + 42),
+  });
   const longMetrics = view.getUint16(table("hhea") + 34);
   const hmtx = table("hmtx");
   const lastAdvance = view.getUint16(hmtx + 4 * (longMetrics - 1));
@@ -46,6 +60,7 @@ export function parseFontTables(bytes: Uint8Array): FontTables {
   const kerning = tables.has("kern") ? kernPairsOf(view, tables.get("kern")!) : new Map();
   return Object.freeze({
     unitsPerEm,
+    bounds,
     glyphOf: (codePoint: number) => glyphs(codePoint),
     // Glyphs past the long metrics share the last advance (the monospaced tail of `hmtx`).
     advanceUnits: (glyph: number) =>

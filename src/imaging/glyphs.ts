@@ -234,13 +234,16 @@ function glyphsOf(face: Face, chars: readonly string[]): Map<string, Glyph> {
  */
 function rasterise(face: Face, chars: readonly string[]): Map<string, Glyph> {
   const tables = tablesOf(face);
-  const above = Math.ceil(face.size * 1.25) + 2;
-  const below = Math.ceil(face.size * 0.5) + 2;
-  const pitch = above + below;
-  const pad = face.size + 2;
+  // Room for any glyph of the font around its pen position (its `head` box, plus two pixels
+  // for hinting), so no glyph is clipped and no line's ink reaches the next.
+  const em = (units: number) => Math.ceil(Math.max(0, units) * face.size / tables.unitsPerEm) + 2;
+  const { xMin, yMin, xMax, yMax } = tables.bounds;
+  const above = em(yMax);
+  const pitch = above + em(-yMin);
+  const pad = em(-xMin);
   const indexes = chars.map((char) => tables.glyphOf(char.codePointAt(0)!));
   const advances = indexes.map((index) => advancePixels(tables, index, face.size));
-  const width = 2 * pad + Math.max(face.size, ...advances) * 2;
+  const width = pad + Math.max(em(xMax), ...advances) + 2;
   const height = pitch * chars.length;
   const sheet = MagickImage.create(new MagickColor("white"), width, height);
   try {

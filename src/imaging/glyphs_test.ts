@@ -30,12 +30,14 @@ Deno.test("a line from cached glyphs has ImageMagick's pixels, kerning and all",
       [TITLE, "PROJECT REFERENCE SHEET — LT AV"],
       // Characters the font lacks (the missing-glyph box) and ones beyond the BMP.
       [TEXT, "A漢V字 😀 𝒜 T\u0301o"],
+      // A glyph reaching far out of its advance, at a size the sheet does not use.
+      [{ font: CONTACT_SHEET_FONTS.title, size: 48 }, "W\u0488A \u0488x"],
     ] as const
   ) {
-    const { byMagick, byGlyphs } = bothWays(face, 700, 60, 10, 40, text);
+    const { byMagick, byGlyphs } = bothWays(face, 700, 100, 60, 60, text);
     try {
       assert.equal(byMagick.compare(byGlyphs, ErrorMetric.Absolute), 0, text);
-      const blank = MagickImage.create(new MagickColor("white"), 700, 60);
+      const blank = MagickImage.create(new MagickColor("white"), 700, 100);
       assert.ok(byGlyphs.compare(blank, ErrorMetric.Absolute) > 0, "ink was drawn");
       blank.dispose();
     } finally {
