@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
+import type { AssetFields, IdentityRow, ManifestRow } from "../db/tables.ts";
 import { parseJsonList } from "../db/json_list.ts";
 import {
   BUNDLE_FORMAT,
@@ -34,7 +34,7 @@ export interface BundleContents {
 export interface BundleSource {
   readonly manifest: ManifestRow;
   /** In display order: the order the document lists them in. */
-  readonly assets: readonly AssetRow[];
+  readonly assets: readonly AssetFields[];
   readonly identities: readonly IdentityRow[];
   /** `tag_counters` rows of the manifest. */
   readonly counters: readonly { readonly prefix: string; readonly last_number: number }[];
@@ -104,7 +104,7 @@ export function bundleContents(source: BundleSource): BundleContents {
 }
 
 /** Each asset's `ref`: its tag, or `untagged-<n>` numbered in document order. */
-function assetRefs(assets: readonly AssetRow[]): Map<string, string> {
+function assetRefs(assets: readonly AssetFields[]): Map<string, string> {
   let untagged = 0;
   return new Map(
     assets.map((asset) => [asset.id, asset.manifest_tag ?? untaggedRef(++untagged)]),
@@ -114,7 +114,7 @@ function assetRefs(assets: readonly AssetRow[]): Map<string, string> {
 /** `identity-<n>` for every identity that has a member, in the order given. */
 function identityIds(
   identities: readonly IdentityRow[],
-  assets: readonly AssetRow[],
+  assets: readonly AssetFields[],
 ): Map<string, string> {
   const used = new Set(assets.map((asset) => asset.identity_id));
   const ids = new Map<string, string>();
@@ -126,7 +126,7 @@ function identityIds(
 }
 
 function assetOf(
-  row: AssetRow,
+  row: AssetFields,
   ref: string,
   entry: string | null,
   refs: ReadonlyMap<string, string>,

@@ -11,10 +11,10 @@
  */
 import { makeZip } from "client-zip";
 import type { Db } from "../db/database.ts";
-import type { AssetRow, IdentityRow, ManifestRow } from "../db/tables.ts";
+import type { AssetFields, IdentityRow, ManifestRow } from "../db/tables.ts";
 import { now } from "../db/timestamp.ts";
 import { log } from "../log.ts";
-import { assetsInDisplayOrder } from "../registry/assets.ts";
+import { assetFieldsInDisplayOrder } from "../registry/assets.ts";
 import { contactSheetPages } from "../registry/contact_sheets.ts";
 import { assertNotProcessing, getManifest } from "../registry/manifests.ts";
 import { type BlobStore, contentKey } from "../storage/blob_store.ts";
@@ -53,7 +53,8 @@ export interface BundleExport {
 export async function prepareExport(deps: ExportDeps, manifestId: string): Promise<BundleExport> {
   const manifest = await getManifest(deps.db, manifestId);
   await assertNotProcessing(deps.db, manifest);
-  const assets = await assetsInDisplayOrder(deps.db, manifestId);
+  // Without face embeddings: a bundle carries none.
+  const assets = await assetFieldsInDisplayOrder(deps.db, manifestId);
   const identities = await deps.db.selectFrom("identities").selectAll()
     .where("manifest_id", "=", manifestId).orderBy("created_at").orderBy("id").execute();
   const counters = await deps.db.selectFrom("tag_counters").select(["prefix", "last_number"])
@@ -109,7 +110,7 @@ export async function exportBundleTo(
 /** The registry block of the same rows the document is made of. */
 function registryText(
   manifest: ManifestRow,
-  assets: readonly AssetRow[],
+  assets: readonly AssetFields[],
   identities: readonly IdentityRow[],
 ): string {
   return renderRegistryBlock(buildRegistry(manifest, assets, identities));

@@ -153,11 +153,12 @@ async function write(
   // The same scheme as the pipeline's sheets, under the new manifest, so nothing shares them.
   const pages = sheets.map((sheet) => ({
     ...sheet.page,
+    bytes: sheet.bytes,
     key: `sheets/${manifestId}/${sheet.sha256.slice(0, 32)}.jpg`,
   }));
   try {
     await storeBlobs(deps, prepared);
-    for (const [i, page] of pages.entries()) await deps.blobs.put(page.key, sheets[i].bytes);
+    for (const page of pages) await deps.blobs.put(page.key, page.bytes);
     const row = await deps.db.transaction().execute((trx) =>
       insertRows(trx, manifestId, plan, images, pages)
     );

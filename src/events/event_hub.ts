@@ -128,9 +128,8 @@ export class EventHub {
 
   /**
    * Records frames of one topic together (one check, one transaction, no other frame of the
-   * topic between them)
-   * and delivers them in order, as {@linkcode emit} does one. Resolves to the stored frames,
-   * or none when `stillCurrent` dropped them.
+   * topic between them) and delivers them in order, as {@linkcode emit} does one. Resolves
+   * to the stored frames, or none when `stillCurrent` dropped them.
    */
   emitMany(frames: NewFrames): Promise<Frame[]> {
     if (frames.payloads.length === 0) return Promise.resolve([]);
@@ -147,9 +146,7 @@ export class EventHub {
     }
     const next = this.#chain.then(async () => {
       if (frames.stillCurrent && !await frames.stillCurrent(this.#db)) return [];
-      const stored = frames.payloads.length === 1
-        ? await appendFrames(this.#db, frames)
-        : await this.#db.transaction().execute((trx) => appendFrames(trx, frames));
+      const stored = await appendFrames(this.#db, frames);
       for (const frame of stored) this.#bus.publish(frame);
       await this.#maybePrune(frames.topic, stored.length);
       return stored;

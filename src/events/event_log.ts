@@ -79,12 +79,15 @@ export async function recordFrame(
 }
 
 /**
- * Stores frames and returns them with their `seq`, in `payloads` order. Alone on the
- * database; where several instances write frames, {@linkcode recordFrames} keeps each topic
- * in commit order. Call it inside a transaction when there are more than a few hundred
- * frames, so that all of them or none are stored.
+ * Stores frames and returns them with their `seq`, in `payloads` order: all of them or none
+ * (more than one INSERT's worth are written in a transaction, `db`'s own if it is one). Alone
+ * on the database; where several instances write frames, {@linkcode recordFrames} keeps each
+ * topic in commit order.
  */
 export async function appendFrames(db: Db, frames: NewFrames): Promise<Frame[]> {
+  if (frames.payloads.length > INSERT_BATCH && !db.isTransaction) {
+    return await db.transaction().execute((trx) => appendFrames(trx, frames));
+  }
   const ts = new Date().toISOString();
   const stored: Frame[] = [];
   for (let start = 0; start < frames.payloads.length; start += INSERT_BATCH) {

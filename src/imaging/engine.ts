@@ -66,7 +66,7 @@ export async function loadImaging(init: ImagingInit = {}): Promise<LoadedEngine<
   if (init.fonts) registerFonts(await readFontFiles(init.fonts));
   return {
     engines: ["magick"],
-    warmUp: () => Promise.resolve().then(() => warmUpImaging(init.fonts !== undefined)),
+    warmUp: () => warmUpImaging(init.fonts !== undefined),
     handlers: {
       "image.inspect": (request) => {
         const result = inspectImage(request.bytes, request);

@@ -52,9 +52,29 @@ interface Placed {
 const MAX_CACHED_GLYPHS = 4_096;
 
 const fonts = new Map<string, FontTables>();
-const glyphSets = new Map<string, Map<string, Glyph>>();
-const lineAdvances = new Map<string, number>();
-const endWidths = new Map<string, Map<string, number>>();
+
+/** What is learnt once per font and size, in this worker. */
+interface FaceCache {
+  readonly glyphs: Map<string, Glyph>;
+  /** {@linkcode endWidth} of each character asked for. */
+  readonly endWidths: Map<string, number>;
+  /** {@linkcode lineAdvance}, once asked for. */
+  lineAdvance: number | null;
+}
+
+const faceCaches = new Map<string, FaceCache>();
+
+function cacheOf(face: Face): FaceCache {
+  const key = `${face.font}\u0000${face.size}`;
+  let cache = faceCaches.get(key);
+  if (!cache) {
+    faceCaches.set(key, cache = { glyphs: new Map(), endWidths: new Map(), lineAdvance: null });
+  }
+  // The faces are a fixed few; the characters are whatever names hold, so they are bounded.
+  if (cache.glyphs.size > MAX_CACHED_GLYPHS) cache.glyphs.clear();
+  if (cache.endWidths.size > MAX_CACHED_GLYPHS) cache.endWidths.clear();
+  return cache;
+}
 
 /**
  * Registers a TrueType font with this isolate's ImageMagick and reads its layout tables, under
@@ -188,13 +208,11 @@ function layout(face: Face, text: string): Placed[] {
  * is asked once per character and face; few characters end lines.
  */
 function endWidth(face: Face, char: string): number {
-  const key = `${face.font}\u0000${face.size}`;
-  let cache = endWidths.get(key);
-  if (!cache || cache.size > MAX_CACHED_GLYPHS) endWidths.set(key, cache = new Map());
-  let width = cache.get(char);
+  const { endWidths } = cacheOf(face);
+  let width = endWidths.get(char);
   if (width === undefined) {
     const metrics = new Drawables().font(face.font).fontPointSize(face.size).fontTypeMetrics(char);
-    cache.set(char, width = metrics?.textWidth ?? 0);
+    endWidths.set(char, width = metrics?.textWidth ?? 0);
   }
   return width;
 }
@@ -217,14 +235,12 @@ function tablesOf(face: Face): FontTables {
 
 /** The glyphs of `chars` in `face`, rasterising the ones not cached yet in one draw. */
 function glyphsOf(face: Face, chars: readonly string[]): Map<string, Glyph> {
-  const key = `${face.font}\u0000${face.size}`;
-  let cache = glyphSets.get(key);
-  if (!cache || cache.size > MAX_CACHED_GLYPHS) glyphSets.set(key, cache = new Map());
-  const missing = [...new Set(chars)].filter((char) => !cache.has(char));
+  const { glyphs } = cacheOf(face);
+  const missing = [...new Set(chars)].filter((char) => !glyphs.has(char));
   if (missing.length > 0) {
-    for (const [char, glyph] of rasterise(face, missing)) cache.set(char, glyph);
+    for (const [char, glyph] of rasterise(face, missing)) glyphs.set(char, glyph);
   }
-  return cache;
+  return glyphs;
 }
 
 /**
@@ -300,13 +316,12 @@ function inkBox(grey: Uint8Array, width: number, top: number, rows: number) {
 
 /** How far down each next line of a multi-line text goes with no extra spacing. */
 function lineAdvance(face: Face): number {
-  const key = `${face.font}\u0000${face.size}`;
-  let advance = lineAdvances.get(key);
-  if (advance === undefined) {
+  const cache = cacheOf(face);
+  if (cache.lineAdvance === null) {
     const probe = new Drawables().font(face.font).fontPointSize(face.size);
     const one = probe.fontTypeMetrics("A")?.textHeight ?? 0;
     const two = probe.fontTypeMetrics("A\nA", false)?.textHeight ?? 0;
-    lineAdvances.set(key, advance = two - one);
+    cache.lineAdvance = two - one;
   }
-  return advance;
+  return cache.lineAdvance;
 }

@@ -130,10 +130,10 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
       this.#dirty = false;
       this.#lastSent = performance.now();
       await this.#save();
-      await this.#emit("progress", {
+      await this.#emit("progress", [{
         current_step: this.#step,
         progress: { ...this.#state.counters },
-      });
+      }]);
     });
     return this.#flushing;
   }
@@ -145,7 +145,7 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
     this.#stepStart = performance.now();
     this.#state.steps[step] = { state: "started", duration_ms: null };
     await this.#save();
-    await this.#emit("step", { step, state: "started", duration_ms: null });
+    await this.#emit("step", [{ step, state: "started", duration_ms: null }]);
   }
 
   /** Marks the current step finished, after sending its last counters. */
@@ -154,7 +154,7 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
     const duration = Math.round(performance.now() - this.#stepStart);
     this.#state.steps[step] = { state: "finished", duration_ms: duration };
     await this.#save();
-    await this.#emit("step", { step, state: "finished", duration_ms: duration });
+    await this.#emit("step", [{ step, state: "finished", duration_ms: duration }]);
   }
 
   /** Sends an `asset` frame (an asset was created or changed). */
@@ -188,17 +188,14 @@ export class ProgressReporter<S extends string, C extends NumberRecord<C>> {
     await saveProgress(this.#db, this.#jobId, this.#step, this.#state);
   }
 
-  async #emit(
-    type: "progress" | "step" | "asset",
-    payloads: Record<string, unknown> | readonly Record<string, unknown>[],
-  ) {
+  async #emit(type: "progress" | "step" | "asset", payloads: readonly Record<string, unknown>[]) {
     if (this.#signal?.aborted) return;
     const jobId = this.#jobId;
     await this.#hub.emitMany({
       topic: this.#topic,
       type,
       jobId,
-      payloads: Array.isArray(payloads) ? payloads : [payloads],
+      payloads,
       // A cancel made on another instance reaches this one a moment later: a frame that
       // races it is dropped rather than sent after the cancel's `done`. (A job that
       // succeeded still sends the frames that close its last step.)

@@ -40,22 +40,19 @@ export function getAsset(db: Db, id: string): Promise<AssetRow> {
  * A manifest's assets in display order: by sort order (crops share their upload's), the
  * upload before its crops, crops by detection confidence — the order tags are given in.
  */
-export function assetsInDisplayOrder(db: Db, manifestId: string): Promise<AssetRow[]> {
-  return collect(assetSlicesInDisplayOrder(db, manifestId));
+export async function assetsInDisplayOrder(db: Db, manifestId: string): Promise<AssetRow[]> {
+  return (await Array.fromAsync(assetSlicesInDisplayOrder(db, manifestId))).flat();
 }
 
 /**
  * As {@linkcode assetsInDisplayOrder}, without the face embeddings (2 KiB each): for whoever
  * needs every asset of a manifest but not the embeddings.
  */
-export function assetFieldsInDisplayOrder(db: Db, manifestId: string): Promise<AssetFields[]> {
-  return collect(assetFieldSlicesInDisplayOrder(db, manifestId));
-}
-
-async function collect<Row>(slices: AsyncIterable<Row[]>): Promise<Row[]> {
-  const rows: Row[] = [];
-  for await (const slice of slices) rows.push(...slice);
-  return rows;
+export async function assetFieldsInDisplayOrder(
+  db: Db,
+  manifestId: string,
+): Promise<AssetFields[]> {
+  return (await Array.fromAsync(assetFieldSlicesInDisplayOrder(db, manifestId))).flat();
 }
 
 /**

@@ -54,7 +54,7 @@ export interface LoadedEngine<Ops extends OpsMap<Ops>> {
    * Runs the engine's work once on made-up input after `ready`, before the worker's first
    * task, so that the first real task does not pay for compiling and first allocations.
    */
-  readonly warmUp?: () => Promise<void>;
+  readonly warmUp?: () => void | Promise<void>;
 }
 
 /** Sent once to every worker when it starts, with the pool's `init` data. */

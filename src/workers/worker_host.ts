@@ -30,10 +30,10 @@ export interface StartedWorker<Ops extends OpsMap<Ops>> {
    */
   readonly handlers: Partial<Handlers<Ops>>;
   /**
-   * Run after `ready` is said; tasks wait until it ends. A failure is reported on the
-   * console and otherwise ignored: warming up is never needed for correct results.
+   * Run after `ready` is said; tasks wait until it ends. A failure (thrown or rejected) is
+   * logged and otherwise ignored: warming up is never needed for correct results.
    */
-  readonly warmUp?: () => Promise<void>;
+  readonly warmUp?: () => void | Promise<void>;
 }
 
 /**
